@@ -1,0 +1,319 @@
+"""Load one case file: safe, strict YAML with a line and column for every value.
+
+Case files arrive by pull request from editors who are not programmers, so the loader
+- reads UTF-8 only (a BOM is fine) and names the encoding it sees otherwise;
+- refuses anchors/aliases, tags, directives and several documents, which a case never needs
+  and which make alias bombs possible;
+- caps file size and nesting depth before building anything, so hostile input fails fast;
+- keeps every scalar as the text the editor wrote (``NO``, ``on``, ``0123``, ``1:20``): the
+  schema decides types later, instead of YAML 1.1's guessing;
+- reports duplicate keys, tabs and full-width colons with their position and a fix.
+
+It walks PyYAML's event stream (libyaml when available) rather than its composer, because the
+composer recurses per nesting level and resolves aliases before we could refuse them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CaseError
+
+MAX_BYTES = 256 * 1024
+MAX_DEPTH = 12
+MAX_NODES = 50_000
+
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Pos:
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+
+
+@dataclass
+class LoadedFile:
+    path: Path
+    display: str  # the path as shown in messages
+    data: Any = None
+    positions: dict[Path_, Pos] = field(default_factory=dict)  # where each value starts
+    key_positions: dict[Path_, Pos] = field(default_factory=dict)  # where each key starts
+
+    def pos(self, loc: Path_, key: bool = False) -> Pos:
+        """Position of ``loc``; of its key if asked; else of the nearest ancestor known."""
+        table = self.key_positions if key else self.positions
+        if loc in table:
+            return table[loc]
+        for i in range(len(loc) - 1, -1, -1):
+            if loc[:i] in self.positions:
+                return self.positions[loc[:i]]
+        return Pos(1, 1)
+
+
+class _Abort(Exception):
+    """Stops reading a file after an error that leaves nothing sensible to read."""
+
+
+# --------------------------------------------------------------------------- bytes → text
+
+_KEY_FULLWIDTH_COLON = re.compile(r"^(\s*(?:-\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*：")
+_KEY_NO_SPACE = re.compile(r"^(\s*(?:-\s+)?)([A-Za-z_][A-Za-z0-9_]*):(?![\s/]|$)")
+_KEY_FULLWIDTH_SPACE = re.compile(r"^(\s*(?:-\s+)?)([A-Za-z_][A-Za-z0-9_]*):\u3000")
+
+
+def _decode(raw: bytes, display: str) -> tuple[str | None, list[CaseError]]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, [CaseError(display, 1, 1, "", "文件是 UTF-16 编码，案例文件须为 UTF-8 编码。"
+                                "提示：在编辑器中用“另存为”选择 UTF-8 编码后保存")]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+        guess = ""
+        try:
+            raw.decode("gb18030")
+            guess = "（看起来是 GBK/GB18030 编码，常见于 Windows 记事本和 WPS 的默认保存）"
+        except UnicodeDecodeError:
+            pass
+        return None, [CaseError(display, line, column, "",
+                                f"文件不是 UTF-8 编码{guess}。提示：在编辑器中用“另存为”选择 UTF-8 编码后保存")]
+
+
+def _lint_lines(text: str, display: str) -> list[CaseError]:
+    """Mistakes that make YAML fail confusingly (or parse into the wrong shape), caught by line."""
+    errors = []
+    for n, line in enumerate(text.split("\n"), start=1):
+        indent = len(line) - len(line.lstrip(" \t\u3000"))
+        lead = line[:indent]
+        if "\t" in lead:
+            errors.append(CaseError(display, n, lead.index("\t") + 1, "",
+                                    "缩进里有制表符（Tab）。提示：YAML 只能用空格缩进，请把 Tab 换成空格（每级两个）"))
+        elif "\u3000" in lead:
+            errors.append(CaseError(display, n, lead.index("\u3000") + 1, "",
+                                    "缩进里有全角空格。提示：请改用半角空格缩进（切换到英文输入法）"))
+        if m := _KEY_FULLWIDTH_COLON.match(line):
+            col = line.index("：", m.end(2)) + 1
+            errors.append(CaseError(display, n, col, m.group(2),
+                                    f"“{m.group(2)}”后面用了全角冒号“：”。提示：改成半角冒号加空格“: ”（切换到英文输入法）"))
+        elif m := _KEY_FULLWIDTH_SPACE.match(line):
+            errors.append(CaseError(display, n, m.end(2) + 2, m.group(2),
+                                    f"“{m.group(2)}:”后面是全角空格。提示：冒号后请用半角空格"))
+        elif (m := _KEY_NO_SPACE.match(line)) and not line.lstrip().startswith("#"):
+            errors.append(CaseError(display, n, m.end(2) + 1, m.group(2),
+                                    f"“{m.group(2)}:”后面缺少空格。提示：冒号后要加一个半角空格，如 {m.group(2)}: 值"))
+    return errors
+
+
+# --------------------------------------------------------------------------- parser messages
+
+def _explain(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
+    problem = f"{exc.context or ''} {exc.problem or ''}"
+    if "scanning an alias" in problem or "scanning an anchor" in problem:
+        return ("“*”或“&”不能直接写在值的开头（YAML 会把它当成别名/锚点）",
+                "原文脱敏的数值写成带引号的 '*'，如 value: '*'；以 * 开头的文字也要加引号，如 '*区'")
+    if "nesting depth" in problem:
+        return f"嵌套超过 {MAX_DEPTH} 层", "案例文件只需浅层结构，请检查括号和缩进"
+    if "'\\t'" in problem or "tab" in problem.lower():
+        return "这里有制表符（Tab）", "YAML 只能用空格缩进，请把 Tab 换成空格"
+    if "could not find expected ':'" in problem:
+        return ("这一行缺少“: ”（半角冒号加空格）或缩进不对齐",
+                "每个字段写成“字段名: 值”；文字跨行时请给整段加引号，并检查上一行的引号是否成对")
+    if "mapping values are not allowed" in problem:
+        return ("这里出现了多余的“: ”", "文字里含有“: ”时请用引号把整个值括起来")
+    if "did not find expected key" in problem or "expected <block end>" in problem:
+        return ("缩进不对齐", "同一层的字段要左对齐，列表项以“- ”开头并与同级对齐")
+    if "unknown escape" in problem:
+        return ("双引号里的反斜杠“\\”无法识别", "改用单引号，或写成两个反斜杠“\\\\”")
+    if "found unexpected end of stream" in problem or "quoted scalar" in problem:
+        return ("引号没有成对", "检查这一行起的引号是否都已闭合")
+    if "expected alphabetic or numeric character" in problem:
+        return ("“*”或“&”不能直接写在值的开头",
+                "原文脱敏的数值写成带引号的 '*'；以 * 开头的文字也要加引号，如 '*区'")
+    return (f"YAML 语法错误（{problem.strip()}）", "检查这一行和上一行的缩进、冒号和引号")
+
+
+# --------------------------------------------------------------------------- events → data
+
+class _Builder:
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.errors: list[CaseError] = []
+        self.positions: dict[Path_, Pos] = {}
+        self.key_positions: dict[Path_, Pos] = {}
+        # Each frame: [container, path, pending_key, key_pos, seen_keys]
+        self.stack: list[list[Any]] = []
+        self.root: Any = None
+        self.nodes = 0
+
+    def error(self, mark: Any, message: str, field: str = "") -> None:
+        self.errors.append(CaseError(self.display, mark.line + 1, mark.column + 1, field, message))
+
+    def _refuse_anchor(self, event: Any) -> None:
+        if getattr(event, "anchor", None):
+            self.error(event.start_mark, f"不支持锚点“&{event.anchor}”和别名。提示："
+                                         "每处都把内容完整写出；如果想写原文脱敏的数值，请写带引号的 '*'")
+            raise _Abort
+
+    def _child_path(self) -> Path_ | None:
+        """Path of the node about to be added, or None if it is a mapping key."""
+        if not self.stack:
+            return ()
+        container, path, pending, _, _ = self.stack[-1]
+        if isinstance(container, list):
+            return (*path, len(container))
+        return None if pending is _NO_KEY else (*path, pending)
+
+    def _add(self, value: Any, mark: Any) -> None:
+        if not self.stack:
+            self.root = value
+            self.positions[()] = Pos(mark.line + 1, mark.column + 1)
+            return
+        frame = self.stack[-1]
+        container, path, pending, key_pos, seen = frame
+        if isinstance(container, list):
+            self.positions[(*path, len(container))] = Pos(mark.line + 1, mark.column + 1)
+            container.append(value)
+            return
+        if pending is _NO_KEY:  # this node is a key
+            if not isinstance(value, str):
+                self.error(mark, "字段名必须是简单的文字。提示：检查缩进，或把这一项写成“字段名: 值”")
+                raise _Abort
+            frame[3] = Pos(mark.line + 1, mark.column + 1)
+            if value in seen:
+                first = seen[value]
+                self.error(mark, f"字段“{value}”重复出现（第一次在第 {first.line} 行）。"
+                                 "提示：删去或合并其中一处；YAML 中同一层的字段名不能重复",
+                           field=_dotted((*path, value)))
+                frame[2] = _DUPLICATE
+            else:
+                seen[value] = frame[3]
+                frame[2] = value
+            return
+        if pending is not _DUPLICATE:
+            loc = (*path, pending)
+            container[pending] = value
+            self.positions[loc] = Pos(mark.line + 1, mark.column + 1)
+            self.key_positions[loc] = key_pos
+        frame[2] = _NO_KEY
+
+    def feed(self, event: Any) -> None:
+        if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
+            return
+        if isinstance(event, yaml.DocumentStartEvent):
+            if event.version or event.tags:
+                self.error(event.start_mark, "不支持 %YAML/%TAG 指令。提示：删去以 % 开头的行")
+                raise _Abort
+            if self.root is not None or self.positions:
+                self.error(event.start_mark, "一个文件只能有一个文档。提示：删去“---”分隔符，"
+                                             "或把第二部分另存为一个文件")
+                raise _Abort
+            return
+        if isinstance(event, yaml.AliasEvent):
+            self.error(event.start_mark, f"不支持别名“*{event.anchor}”。提示：原文脱敏的数值写成带引号的 '*'，"
+                                         "以 * 开头的文字也要加引号，如 '*区'")
+            raise _Abort
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            self.error(event.start_mark, f"文件中的条目超过 {MAX_NODES} 个。提示：拆分文件")
+            raise _Abort
+        if isinstance(event, yaml.ScalarEvent):
+            self._refuse_anchor(event)
+            if event.tag and event.tag != "!":
+                self.error(event.start_mark, f"不支持类型标签“{event.tag}”。提示：删去以 ! 开头的标签，"
+                                             "直接写值；需要文字时加引号")
+            plain = event.style is None or event.style == ""
+            value = None if plain and event.value in _NULLS else event.value
+            self._add(value, event.start_mark)
+            return
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            self._refuse_anchor(event)
+            if event.tag:
+                self.error(event.start_mark, f"不支持类型标签“{event.tag}”。提示：删去以 ! 开头的标签")
+            if len(self.stack) >= MAX_DEPTH:
+                self.error(event.start_mark, f"嵌套超过 {MAX_DEPTH} 层。提示：案例文件只需浅层结构，请检查缩进")
+                raise _Abort
+            path = self._child_path()
+            if path is None:
+                self.error(event.start_mark, "字段名必须是简单的文字。提示：检查缩进，或把这一项写成“字段名: 值”")
+                raise _Abort
+            container: Any = [] if isinstance(event, yaml.SequenceStartEvent) else {}
+            self._add(container, event.start_mark)
+            self.stack.append([container, path, _NO_KEY, None, {}])
+            return
+        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            self.stack.pop()
+
+
+_NO_KEY = object()
+_DUPLICATE = object()
+
+
+def _dotted(loc: Path_) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+dotted = _dotted
+
+
+def load_text(text: str, display: str, path: Path | None = None) -> tuple[LoadedFile, list[CaseError]]:
+    loaded = LoadedFile(path or Path(display), display)
+    errors = _lint_lines(text, display)
+    if errors:
+        # These lines would make the parser stop at the first one, or read a wrong shape.
+        return loaded, errors
+    builder = _Builder(display)
+    try:
+        for event in yaml.parse(text, Loader=_Parser):
+            builder.feed(event)
+    except _Abort:
+        return loaded, builder.errors
+    except yaml.MarkedYAMLError as exc:
+        # For a stray * or &, the context mark is the character itself; the problem mark is after it.
+        alias = "alias" in (exc.context or "") or "anchor" in (exc.context or "")
+        mark = (exc.context_mark if alias else None) or exc.problem_mark or exc.context_mark
+        message, hint = _explain(exc)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return loaded, [*builder.errors, CaseError(display, line, col, "", f"{message}。提示：{hint}")]
+    except yaml.YAMLError as exc:  # reader errors: control characters and the like
+        return loaded, [*builder.errors, CaseError(display, 1, 1, "", f"无法读取 YAML（{exc}）。提示：删去不可见的控制字符")]
+    if builder.root is None and not builder.positions:
+        return loaded, [*builder.errors, CaseError(display, 1, 1, "", "文件是空的。提示：参照同类文件填写内容，或删去这个文件")]
+    if not isinstance(builder.root, dict):
+        return loaded, [*builder.errors, CaseError(display, 1, 1, "", "文件顶层应是“字段名: 值”的映射。"
+                                                   "提示：参照同类文件的写法，每行以字段名开头")]
+    loaded.data = builder.root
+    loaded.positions = builder.positions
+    loaded.key_positions = builder.key_positions
+    return loaded, builder.errors
+
+
+def load_file(path: Path, display: str | None = None) -> tuple[LoadedFile, list[CaseError]]:
+    """Read and parse one case file; never raises for bad content, returns its errors instead."""
+    display = display or str(path)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        return LoadedFile(path, display), [CaseError(
+            display, 1, 1, "", f"文件过大（{size // 1024} KB，上限 {MAX_BYTES // 1024} KB）。"
+                               "提示：案例文件应简短，请拆分内容或删去多余部分")]
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_BYTES + 1)
+    text, errors = _decode(raw, display)
+    if text is None:
+        return LoadedFile(path, display), errors
+    return load_text(text, display, path)

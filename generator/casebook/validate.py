@@ -1,0 +1,461 @@
+"""Validate a casebook directory: every file against its model, then the files against each other.
+
+Every error is collected before anything fails (an editor fixes them all in one go), and every
+error names file, line, column, field and a fix. Figures are resolved to the catalogue's unit here,
+exactly, so later stages only ever see a number in the catalogue unit, ``"*"`` or ``None``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import CaseError
+from .figures import DESENSITISED, FigureError, ParsedFigure, convert
+from .loader import LoadedFile, Path_, dotted, load_file
+from .models import (
+    FILE_MODELS,
+    KIND_LABELS,
+    Alliance,
+    Cluster,
+    Indicator,
+    Lesson,
+    Observation,
+    Source,
+)
+
+SINGLETON_FILES = {"alliance.yaml": "alliance", "indicators.yaml": "indicators", "sources.yaml": "sources"}
+COLLECTION_DIRS = {"clusters": "cluster", "lessons": "lesson"}
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Casebook:
+    """A validated casebook: what every later stage (derive, render, site) works from."""
+
+    root: Path
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+    lessons: dict[str, Lesson] = field(default_factory=dict)
+    indicators: dict[str, Indicator] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    alliance: Alliance | None = None
+    files: dict[str, LoadedFile] = field(default_factory=dict)  # display path → file
+    invalid_ids: set[str] = field(default_factory=set)  # ids of files that failed validation
+    unreadable: bool = False  # some file could not be parsed at all
+    failed_kinds: set[str] = field(default_factory=set)  # kinds with a file that failed to load
+
+    def counts(self) -> dict[str, int]:
+        observations = sum(len(c.observations) for c in self.clusters.values())
+        if self.alliance:
+            observations += len(self.alliance.observations)
+        return {
+            "clusters": len(self.clusters),
+            "lessons": len(self.lessons),
+            "indicators": len(self.indicators),
+            "observations": observations,
+            "files": len(self.files),
+        }
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def file_kind(rel: Path) -> str | None:
+    """Which model a file holds, from where it lives in the casebook."""
+    parts = rel.parts
+    if len(parts) == 1:
+        return SINGLETON_FILES.get(parts[0])
+    if len(parts) == 2 and parts[0] in COLLECTION_DIRS:
+        return COLLECTION_DIRS[parts[0]]
+    return None
+
+
+def _display(path: Path) -> str:
+    # Relative to the working directory when inside it (CI annotations need repo-relative paths).
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def discover(root: Path) -> list[Path]:
+    paths = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        paths.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(YAML_SUFFIXES))
+    return paths
+
+
+# --------------------------------------------------------------------------- model errors
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The model inside list[X], X | None and the like."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _inner_model(arg)
+            if found:
+                return found
+    return None
+
+
+def field_info(model: type[BaseModel], loc: Path_) -> tuple[str, type[BaseModel] | None, list[str]]:
+    """The Chinese title of the field at ``loc``, its owning model, and its sibling field names."""
+    current: type[BaseModel] | None = model
+    title, owner, siblings = "", model, list(model.model_fields)
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        info = current.model_fields.get(part)
+        owner, siblings = current, list(current.model_fields)
+        if info is None:
+            return title, owner, siblings
+        title = info.title or part
+        current = _inner_model(info.annotation)
+    return title, owner, siblings
+
+
+def _describe_input(value: Any) -> str:
+    if value is None:
+        return "空值"
+    if isinstance(value, dict):
+        return "一组“字段名: 值”"
+    if isinstance(value, list):
+        return "一个列表"
+    return f"“{value}”"
+
+
+def _translate(err: dict[str, Any], siblings: list[str]) -> tuple[str, bool]:
+    """Chinese message for one pydantic error; the flag says to point at the key, not the value."""
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    key = err["loc"][-1] if err["loc"] else ""
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(key), siblings, n=1, cutoff=0.6)
+        hint = f"是不是想写“{close[0]}”？" if close else ""
+        return (f"未知字段“{key}”。提示：{hint}这一层可用的字段有：{'、'.join(siblings)}；"
+                "字段名必须完全一致（区分大小写）", True)
+    if kind == "missing":
+        return f"缺少必填字段“{key}”。提示：在这一项里加上“{key}: …”", False
+    if kind in ("figure", "year", "year_range", "qualifier_conflict") or kind.startswith("custom"):
+        return err["msg"], False
+    if value is None and kind.endswith("_type"):
+        return "不能为空。提示：填写内容，或删去这个字段", False
+    if kind in ("string_type",):
+        return f"应为一段文字，这里是{_describe_input(value)}。提示：文字直接写在冒号后面，不要换行缩进或以“- ”开头", False
+    if kind in ("list_type",):
+        return f"应为列表，这里是{_describe_input(value)}。提示：每一项另起一行，以“- ”开头", False
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"应为一组“字段名: 值”，这里是{_describe_input(value)}。提示：在下一行缩进两格后逐项填写", False
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"应为整数，这里是{_describe_input(value)}。提示：只写阿拉伯数字，如 3", False
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        limit = ctx.get("ge", ctx.get("le", ctx.get("gt", ctx.get("lt"))))
+        return f"数值{_describe_input(value)}超出范围（界限 {limit}）。提示：请核对", False
+    if kind in ("literal_error", "enum"):
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return f"取值{_describe_input(value)}不在允许范围内。提示：可选值为 {expected}", False
+    if kind == "string_pattern_mismatch":
+        if "/" in str(ctx.get("pattern", "")):
+            return (f"来源“{value}”格式不对。提示：写成“文档标识/章节标识”，如 writeup/part-2-grain-store，"
+                    "只用小写英文字母、数字和连字符", False)
+        return (f"标识{_describe_input(value)}格式不对。提示：只用小写英文字母、数字和连字符，"
+                "如 grain-store", False)
+    if kind in ("string_too_short", "too_short"):
+        return "不能为空。提示：填写内容，或删去这个字段", False
+    if kind in ("string_too_long", "too_long"):
+        return f"内容过长（上限 {ctx.get('max_length')}）。提示：精简内容，或拆分为多项", False
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return (f"日期{_describe_input(value)}无效（不存在或格式不对）。"
+                "提示：写成 YYYY-MM-DD，如 2023-06-30，且须是真实存在的日期", False)
+    if kind.startswith("bool"):
+        return f"应为 true 或 false，这里是{_describe_input(value)}。提示：只写 true 或 false", False
+    return f"内容不符合要求（{err['msg']}）。提示：参照字段说明填写", False
+
+
+def _model_errors(exc: ValidationError, model: type[BaseModel], loaded: LoadedFile) -> list[CaseError]:
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        title, _, siblings = field_info(model, loc)
+        if err["type"] == "extra_forbidden":
+            _, _, siblings = field_info(model, (*loc[:-1], "\0"))
+        message, at_key = _translate(err, siblings)
+        if err["type"] == "missing":
+            pos = loaded.pos(loc[:-1])
+        else:
+            pos = loaded.pos(loc, key=at_key) if at_key else loaded.pos(loc)
+        out.append(CaseError(loaded.display, pos.line, pos.column, dotted(loc), message, title))
+    return out
+
+
+# --------------------------------------------------------------------------- cross-file checks
+
+
+def _walk(obj: Any, loc: Path_ = ()) -> Iterator[tuple[Path_, BaseModel]]:
+    """Every model inside ``obj`` with its location."""
+    if isinstance(obj, BaseModel):
+        yield loc, obj
+        for name in type(obj).model_fields:
+            yield from _walk(getattr(obj, name), (*loc, name))
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            yield from _walk(item, (*loc, i))
+
+
+class _Checker:
+    def __init__(self, book: Casebook) -> None:
+        self.book = book
+        self.errors: list[CaseError] = []
+
+    def err(self, loaded: LoadedFile, loc: Path_, message: str, model: type[BaseModel], key: bool = False) -> None:
+        pos = loaded.pos(loc, key=key)
+        title, _, _ = field_info(model, loc)
+        self.errors.append(CaseError(loaded.display, pos.line, pos.column, dotted(loc), message, title))
+
+
+def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]]) -> list[CaseError]:
+    ck = _Checker(book)
+    kinds = {kind for _, kind, _ in parsed}
+    root_display = _display(book.root)
+    for needed in ("indicators", "sources"):
+        if needed not in kinds and needed not in book.failed_kinds:
+            ck.errors.append(CaseError(
+                os.path.join(root_display, f"{needed}.yaml"), 1, 1, "",
+                f"缺少{KIND_LABELS[needed]}文件 {needed}.yaml。提示：每个案例库都需要它，可从现有案例库复制后修改"))
+
+    # Ids: each kind unique; linkable ids (mechanisms, models, strands, examples) unique across files.
+    seen: dict[tuple[str, str], tuple[LoadedFile, Path_]] = {}
+
+    def claim(namespace: str, ident: str, loaded: LoadedFile, loc: Path_, model: type[BaseModel]) -> None:
+        key = (namespace, ident)
+        if key in seen:
+            first, _ = seen[key]
+            where = first.display + ":" + str(first.pos(seen[key][1]).line)
+            ck.err(loaded, loc, f"标识“{ident}”重复（已在 {where} 使用）。提示：每个标识在全库只能用一次，请改用另一个", model)
+        else:
+            seen[key] = (loaded, loc)
+
+    linkables: dict[str, str] = {}
+    sections: dict[str, set[str]] = {}
+    for loaded, kind, model in parsed:
+        mcls = type(model)
+        if kind == "cluster":
+            claim("cluster", model.id, loaded, ("id",), mcls)
+            book.clusters.setdefault(model.id, model)
+        elif kind == "lesson":
+            claim("lesson", model.id, loaded, ("id",), mcls)
+            book.lessons.setdefault(model.id, model)
+        elif kind == "indicators":
+            for i, ind in enumerate(model.indicators):
+                claim("indicator", ind.id, loaded, ("indicators", i, "id"), mcls)
+                book.indicators.setdefault(ind.id, ind)
+        elif kind == "sources":
+            for i, src in enumerate(model.sources):
+                claim("source", src.id, loaded, ("sources", i, "id"), mcls)
+                book.sources.setdefault(src.id, src)
+                ids: set[str] = set()
+                for j, sec in enumerate(src.sections):
+                    if sec.id in ids:
+                        ck.err(loaded, ("sources", i, "sections", j, "id"),
+                               f"章节标识“{sec.id}”在本文档中重复。提示：改用另一个标识", mcls)
+                    ids.add(sec.id)
+                sections[src.id] = ids
+                _check_source_file(ck, loaded, ("sources", i, "file"), src, book.root, mcls)
+        elif kind == "alliance":
+            book.alliance = model
+        if kind in ("cluster", "lesson") and model.id != loaded.path.stem:
+            ck.err(loaded, ("id",), f"标识“{model.id}”与文件名“{loaded.path.name}”不一致。"
+                                    f"提示：把文件改名为 {model.id}.yaml，或把标识改为“{loaded.path.stem}”", mcls)
+        for loc, sub in _walk(model):
+            sub_kind = type(sub).__name__
+            if sub_kind in ("Mechanism", "Model", "Strand", "Example"):
+                claim("linkable", sub.id, loaded, (*loc, "id"), mcls)
+                linkables.setdefault(sub.id, sub_kind)
+
+    lesson_orders: dict[int, str] = {}
+    for loaded, kind, model in parsed:
+        mcls = type(model)
+        default_source = getattr(model, "source", None)
+        for loc, sub in _walk(model):
+            ref = getattr(sub, "source", None) if "source" in type(sub).model_fields else None
+            if isinstance(ref, str):
+                _check_source_ref(ck, loaded, (*loc, "source"), ref, sections, mcls)
+            elif ref is None and sub is not model and default_source is None and "source" in type(sub).model_fields:
+                ck.err(loaded, loc, "没有注明来源。提示：填写 source，或在文件顶层填写默认来源", mcls)
+            if isinstance(sub, Observation):
+                _resolve_observation(ck, loaded, loc, sub, book, mcls)
+        if kind == "lesson":
+            for i, cid in enumerate(model.clusters):
+                if cid not in book.clusters and cid not in book.invalid_ids:
+                    ck.err(loaded, ("clusters", i), _unknown("组团", cid, book.clusters), mcls)
+            for i, mid in enumerate(model.mechanisms):
+                if mid not in linkables and mid not in book.invalid_ids and not book.unreadable:
+                    ck.err(loaded, ("mechanisms", i), _unknown("机制、模式或路径", mid, linkables), mcls)
+            if model.order in lesson_orders:
+                ck.err(loaded, ("order",), f"序号 {model.order} 与“{lesson_orders[model.order]}”重复。"
+                                           "提示：每条经验启示的序号不同", mcls)
+            lesson_orders.setdefault(model.order, model.id)
+        if kind == "alliance":
+            strands = {s.id for s in model.strands}
+            for i, ex in enumerate(model.examples):
+                if ex.strand not in strands:
+                    ck.err(loaded, ("examples", i, "strand"), _unknown("资源路径", ex.strand, strands), mcls)
+        if kind in ("cluster", "alliance"):
+            _check_duplicate_observations(ck, loaded, model, mcls)
+    return ck.errors
+
+
+def _raw_ids(data: Any) -> Iterator[str]:
+    if isinstance(data, dict):
+        if isinstance(data.get("id"), str):
+            yield data["id"]
+        for value in data.values():
+            yield from _raw_ids(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _raw_ids(item)
+
+
+def _unknown(what: str, ident: str, known: Any) -> str:
+    close = difflib.get_close_matches(ident, list(known), n=1, cutoff=0.6)
+    hint = f"是不是想写“{close[0]}”？" if close else ""
+    listing = "、".join(sorted(known)) or "（暂无）"
+    return f"引用了不存在的{what}“{ident}”。提示：{hint}现有的有：{listing}"
+
+
+def _check_source_ref(ck: _Checker, loaded: LoadedFile, loc: Path_, ref: str,
+                      sections: dict[str, set[str]], model: type[BaseModel]) -> None:
+    doc, _, section = ref.partition("/")
+    if "sources" in ck.book.failed_kinds:
+        return  # the sources file has its own errors; fix those first
+    if doc not in ck.book.sources:
+        ck.err(loaded, loc, _unknown("来源文档", doc, ck.book.sources), model)
+    elif section and section not in sections.get(doc, set()):
+        ck.err(loaded, loc, _unknown(f"“{doc}”的章节", section, sections.get(doc, set())), model)
+
+
+def _check_source_file(ck: _Checker, loaded: LoadedFile, loc: Path_, src: Source, root: Path,
+                       model: type[BaseModel]) -> None:
+    """A source's file must be a real file inside the casebook: no ``..``, absolute paths or symlinks."""
+    if not src.file:
+        return
+    rel = Path(src.file)
+    hint = "提示：把原文放在案例库目录内，写相对路径，如 sources/writeup.txt"
+    if rel.is_absolute() or ".." in rel.parts or src.file.startswith(("/", "\\")) or ":" in src.file:
+        ck.err(loaded, loc, f"文件路径“{src.file}”指向案例库之外。{hint}", model)
+        return
+    target = root / rel
+    if any((root / Path(*rel.parts[: i + 1])).is_symlink() for i in range(len(rel.parts))):
+        ck.err(loaded, loc, f"文件“{src.file}”是符号链接，不予读取。{hint}", model)
+    elif not target.is_file():
+        ck.err(loaded, loc, f"找不到文件“{src.file}”。{hint}", model)
+
+
+def _resolve_observation(ck: _Checker, loaded: LoadedFile, loc: Path_, obs: Observation,
+                         book: Casebook, model: type[BaseModel]) -> None:
+    ind = book.indicators.get(obs.indicator)
+    if ind is None and "indicators" in book.failed_kinds:
+        return  # the catalogue has its own errors; fix those first
+    if ind is None:
+        ck.err(loaded, (*loc, "indicator"), _unknown("指标", obs.indicator, book.indicators)
+               + "；新指标请先加入 indicators.yaml", model)
+        return
+    if obs.unit is not None and obs.unit != ind.unit:
+        ck.err(loaded, (*loc, "unit"),
+               f"单位“{obs.unit}”与指标目录中“{ind.name}”的单位“{ind.unit}”不一致。"
+               f"提示：按“{ind.unit}”填写并删去 unit，或把数值写成带单位的文字（如 3.2亿元）由程序精确换算", model)
+        return
+    fig = obs.value
+    if fig is None or fig.value == DESENSITISED:
+        if fig is not None:
+            obs.value = ParsedFigure(DESENSITISED, ind.unit, fig.qualifier)
+        obs.unit = ind.unit
+        return
+    try:
+        value = convert(fig.value, fig.unit or ind.unit, ind.unit)
+    except FigureError as exc:
+        ck.err(loaded, (*loc, "value"), f"{exc.message}。提示：{exc.hint}", model)
+        return
+    obs.value = ParsedFigure(value, ind.unit, fig.qualifier)
+    obs.unit = ind.unit
+
+
+def _check_duplicate_observations(ck: _Checker, loaded: LoadedFile, model: Any, mcls: type[BaseModel]) -> None:
+    # Two disclosed figures for the same indicator, year, period and scope contradict each other.
+    # A desensitised year ("*") may hide different years, so it never counts as a duplicate.
+    seen: dict[tuple[Any, ...], int] = {}
+    for i, obs in enumerate(model.observations):
+        if not isinstance(obs.year, int):
+            continue
+        key = (obs.indicator, obs.year, obs.period, obs.scope)
+        if key in seen:
+            ck.err(loaded, ("observations", i),
+                   f"与第 {seen[key] + 1} 条数据重复（同一指标、年份、时期和范围）。"
+                   "提示：删去一条，或用 scope/period 说明两者的区别", mcls)
+        else:
+            seen[key] = i
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_casebook(root: Path) -> tuple[Casebook, list[CaseError]]:
+    """Load and validate every file under ``root``. Returns the casebook and every error found.
+
+    The casebook is only fit for rendering when the error list is empty.
+    """
+    root = Path(root)
+    book = Casebook(root=root)
+    errors: list[CaseError] = []
+    parsed: list[tuple[LoadedFile, str, BaseModel]] = []
+    for path in discover(root):
+        rel = path.relative_to(root)
+        display = _display(path)
+        kind = file_kind(rel)
+        if path.is_symlink():
+            errors.append(CaseError(display, 1, 1, "", "案例文件不能是符号链接。提示：把真实文件放在案例库目录中"))
+            continue
+        if kind is None:
+            errors.append(CaseError(
+                display, 1, 1, "",
+                "不认识这个文件的位置。提示：组团放在 clusters/，经验启示放在 lessons/，"
+                "顶层只放 alliance.yaml、indicators.yaml、sources.yaml"))
+            continue
+        loaded, file_errors = load_file(path, display)
+        book.files[display] = loaded
+        errors.extend(file_errors)
+        if file_errors:
+            book.failed_kinds.add(kind)
+        if loaded.data is None:
+            # Unreadable: its ids are unknown, so unknown references elsewhere prove nothing yet.
+            book.unreadable = True
+            book.invalid_ids.add(path.stem)
+            continue
+        model_cls = FILE_MODELS[kind]
+        try:
+            model = model_cls.model_validate(loaded.data)
+        except ValidationError as exc:
+            book.failed_kinds.add(kind)
+            errors.extend(_model_errors(exc, model_cls, loaded))
+            # Keep references into this file from cascading into "unknown id" errors elsewhere.
+            book.invalid_ids.update(_raw_ids(loaded.data))
+            continue
+        parsed.append((loaded, kind, model))
+    parsed.sort(key=lambda item: ("sources", "indicators").index(item[1]) if item[1] in ("sources", "indicators") else 2)
+    errors.extend(cross_check(book, parsed))
+    if not book.files and not errors:
+        errors.append(CaseError(_display(root), 1, 1, "", "目录中没有案例文件。提示：检查 --cases 指向的目录"))
+    return book, sorted(set(errors), key=lambda e: (e.file, e.line, e.column, e.message))
+

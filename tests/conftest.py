@@ -1,0 +1,42 @@
+"""Shared test helpers. Fictional data lives in tests/fixtures/fictional and says so."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from casebook.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ROOT / "cases"
+FICTIONAL = Path(__file__).parent / "fixtures" / "fictional"
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    """A writable copy of the fictional casebook."""
+    target = tmp_path / "cases"
+    shutil.copytree(FICTIONAL, target)
+    return target
+
+
+class Checker:
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, cases: Path, fmt: str = "text") -> tuple[int, str]:
+        self.capsys.readouterr()
+        rc = main(["check", "--cases", str(cases), "--format", fmt])
+        return rc, self.capsys.readouterr().out
+
+    def json(self, cases: Path) -> tuple[int, dict]:
+        rc, out = self(cases, "json")
+        return rc, json.loads(out)
+
+
+@pytest.fixture
+def check(capsys: pytest.CaptureFixture[str]) -> Checker:
+    return Checker(capsys)
