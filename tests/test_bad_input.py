@@ -9,22 +9,7 @@ from pathlib import Path
 import pytest
 
 from casebook.loader import MAX_BYTES
-
-CLUSTER = "clusters/fictional-a.yaml"
-
-
-def replace(book: Path, rel: str, old: str, new: str) -> None:
-    path = book / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"fixture lacks {old!r}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def line_of(book: Path, rel: str, needle: str) -> int:
-    for n, line in enumerate((book / rel).read_text(encoding="utf-8").splitlines(), start=1):
-        if needle in line:
-            return n
-    raise AssertionError(needle)
+from helpers import CLUSTER, line_of, replace
 
 
 def only_error(check, book: Path) -> dict:
@@ -184,14 +169,20 @@ def test_unparseable_figure(check, book, bad):
 def test_figure_in_wrong_unit_family(check, book):
     replace(book, CLUSTER, "value: 52", "value: 52亩")
     err = only_error(check, book)
-    assert "单位“亩”不能换算为指标目录规定的“万元”" in err["message"]
+    assert "单位“亩”与指标目录" in err["message"] and "不能换算" in err["message"]
 
 
 def test_explicit_unit_differs_from_catalogue(check, book):
-    replace(book, CLUSTER, "value: 52", "value: 52\n    unit: 亿元")
+    replace(book, CLUSTER, "value: 52", "value: 52\n    unit: 亩")
     err = only_error(check, book)
     assert err["field"] == "observations[0].unit"
-    assert "与指标目录" in err["message"] and "“万元”" in err["message"]
+    assert "单位“亩”与指标目录" in err["message"] and "“万元”" in err["message"]
+
+
+def test_unit_in_text_and_field_must_agree(check, book):
+    replace(book, CLUSTER, "value: 52", "value: 52万元\n    unit: 亿元")
+    err = only_error(check, book)
+    assert "只保留一处单位" in err["message"]
 
 
 def test_year_out_of_range(check, book):

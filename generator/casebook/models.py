@@ -9,6 +9,7 @@ facts quoted exactly from the source; ``description``/``summary`` fields are wri
 from __future__ import annotations
 
 import datetime as _dt
+import typing
 import unicodedata
 from typing import Annotated, Any, Literal
 
@@ -16,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
     StringConstraints,
     WithJsonSchema,
@@ -42,8 +44,15 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
 SOURCE_REF_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:[-.][a-z0-9]+)*)?$"
 SourceRef = Annotated[str, StringConstraints(pattern=SOURCE_REF_PATTERN, max_length=128)]
+
+
+class Verbatim:
+    """Marks a field whose text is quoted from the source and must appear there exactly."""
+
+
+VERBATIM = Verbatim()
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
+Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400), VERBATIM]
 Qualifier = Literal["近", "超", "约", "余", "多"]
 Unit = Literal[UNITS]  # type: ignore[valid-type]
 
@@ -78,9 +87,17 @@ def _parse_year(raw: Any) -> int | str:
     return year
 
 
+def _dump_value(fig: ParsedFigure | None) -> dict[str, str | None] | None:
+    if fig is None:
+        return None
+    value = fig.value if isinstance(fig.value, str) else format(fig.value, "f")
+    return {"value": value, "unit": fig.unit, "qualifier": fig.qualifier}
+
+
 FigureValue = Annotated[
     ParsedFigure | None,
     PlainValidator(_parse_value),
+    PlainSerializer(_dump_value),
     WithJsonSchema({
         "anyOf": [{"type": "number"}, {"type": "string", "minLength": 1}, {"type": "null"}],
         "examples": [1200, "3.2亿元", "*"],
@@ -418,3 +435,31 @@ FILE_MODELS: dict[str, type[Base]] = {
 KIND_LABELS = {"cluster": "组团", "lesson": "经验启示", "alliance": "党建联盟",
                "indicators": "指标目录", "sources": "来源"}
 
+
+
+def _is_verbatim(annotation: Any, metadata: list[Any]) -> bool:
+    if VERBATIM in metadata:
+        return True
+    return any(VERBATIM in getattr(arg, "__metadata__", ()) or _is_verbatim(arg, [])
+               for arg in typing.get_args(annotation))
+
+
+def iter_verbatim(model: BaseModel, loc: tuple[str | int, ...] = (), source: str | None = None):
+    """Yield (loc, text, source) for every verbatim field value, with the source that applies to it."""
+    source = getattr(model, "source", None) or source
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        if value is None:
+            continue
+        if _is_verbatim(info.annotation, info.metadata):
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    yield (*loc, name, i), item, source
+            else:
+                yield (*loc, name), value, source
+        elif isinstance(value, BaseModel):
+            yield from iter_verbatim(value, (*loc, name), source)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from iter_verbatim(item, (*loc, name, i), source)

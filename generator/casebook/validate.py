@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import CaseError
-from .figures import DESENSITISED, FigureError, ParsedFigure, convert
+from .figures import DESENSITISED, ParsedFigure, convert, unit_family
 from .loader import LoadedFile, Path_, dotted, load_file
 from .models import (
     FILE_MODELS,
@@ -30,7 +30,9 @@ from .models import (
     Lesson,
     Observation,
     Source,
+    iter_verbatim,
 )
+from .models import SourceList as SourceList_
 
 SINGLETON_FILES = {"alliance.yaml": "alliance", "indicators.yaml": "indicators", "sources.yaml": "sources"}
 COLLECTION_DIRS = {"clusters": "cluster", "lessons": "lesson"}
@@ -284,9 +286,11 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]])
                 claim("linkable", sub.id, loaded, (*loc, "id"), mcls)
                 linkables.setdefault(sub.id, sub_kind)
 
+    texts = _source_texts(ck, parsed)
     lesson_orders: dict[int, str] = {}
     for loaded, kind, model in parsed:
         mcls = type(model)
+        _check_verbatim(ck, loaded, model, texts)
         default_source = getattr(model, "source", None)
         for loc, sub in _walk(model):
             ref = getattr(sub, "source", None) if "source" in type(sub).model_fields else None
@@ -335,6 +339,51 @@ def _unknown(what: str, ident: str, known: Any) -> str:
     return f"引用了不存在的{what}“{ident}”。提示：{hint}现有的有：{listing}"
 
 
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+
+
+def _squash(text: str) -> str:
+    # Line breaks and spaces differ between a source file and a YAML value; nothing else may.
+    return "".join(text.split())
+
+
+def _source_texts(ck: _Checker, parsed: list[tuple[LoadedFile, str, BaseModel]]) -> dict[str, str]:
+    """The text of every source document that has a readable file, squashed, by document id."""
+    texts: dict[str, str] = {}
+    for loaded, kind, model in parsed:
+        if kind != "sources":
+            continue
+        for i, src in enumerate(model.sources):
+            path = ck.book.root / src.file if src.file else None
+            if path is None or not path.is_file() or path.is_symlink() or ".." in Path(src.file).parts:
+                continue
+            if path.stat().st_size > MAX_SOURCE_BYTES:
+                ck.err(loaded, ("sources", i, "file"), "原文文件超过 8 MB。提示：只保留原文正文", type(model))
+                continue
+            try:
+                texts[src.id] = _squash(path.read_bytes().decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                ck.err(loaded, ("sources", i, "file"), f"原文文件“{src.file}”不是 UTF-8 编码。"
+                                                      "提示：用编辑器另存为 UTF-8", type(model))
+    return texts
+
+
+def _check_verbatim(ck: _Checker, loaded: LoadedFile, model: BaseModel, texts: dict[str, str]) -> None:
+    """Names, slogans, terms and quotes must appear in their source exactly (when its text is on file)."""
+    items: list[tuple[Path_, str, str | None]]
+    if isinstance(model, SourceList_):
+        items = [(("sources", i, *loc), text, src.id) for i, src in enumerate(model.sources)
+                 for loc, text, _ in iter_verbatim(src)]
+    else:
+        items = list(iter_verbatim(model))
+    for loc, text, ref in items:
+        doc = (ref or "").partition("/")[0]
+        if doc in texts and _squash(text) not in texts[doc]:
+            ck.err(loaded, loc, f"原文“{doc}”中找不到“{text}”。提示：名称、口号、术语和引文须与原文逐字一致"
+                                "（包括标点、引号和 * 号）；自己的说明请写在 description、summary 等说明字段中",
+                   type(model))
+
+
 def _check_source_ref(ck: _Checker, loaded: LoadedFile, loc: Path_, ref: str,
                       sections: dict[str, set[str]], model: type[BaseModel]) -> None:
     doc, _, section = ref.partition("/")
@@ -372,23 +421,26 @@ def _resolve_observation(ck: _Checker, loaded: LoadedFile, loc: Path_, obs: Obse
         ck.err(loaded, (*loc, "indicator"), _unknown("指标", obs.indicator, book.indicators)
                + "；新指标请先加入 indicators.yaml", model)
         return
-    if obs.unit is not None and obs.unit != ind.unit:
-        ck.err(loaded, (*loc, "unit"),
-               f"单位“{obs.unit}”与指标目录中“{ind.name}”的单位“{ind.unit}”不一致。"
-               f"提示：按“{ind.unit}”填写并删去 unit，或把数值写成带单位的文字（如 3.2亿元）由程序精确换算", model)
-        return
     fig = obs.value
-    if fig is None or fig.value == DESENSITISED:
-        if fig is not None:
-            obs.value = ParsedFigure(DESENSITISED, ind.unit, fig.qualifier)
+    written = [u for u in (obs.unit, fig.unit if fig else None) if u]
+    if len(set(written)) > 1:
+        ck.err(loaded, (*loc, "unit"), f"unit 写的是“{obs.unit}”，数值里写的是“{fig.unit}”。提示：只保留一处单位", model)
+        return
+    unit = written[0] if written else ind.unit
+    if unit_family(unit) != unit_family(ind.unit):
+        ck.err(loaded, (*loc, "unit" if obs.unit else "value"),
+               f"单位“{unit}”与指标目录中“{ind.name}”的单位“{ind.unit}”不一致，也不能换算。"
+               f"提示：按“{ind.unit}”填写数值，或检查是否选错了指标", model)
+        return
+    if fig is None:
         obs.unit = ind.unit
         return
-    try:
-        value = convert(fig.value, fig.unit or ind.unit, ind.unit)
-    except FigureError as exc:
-        ck.err(loaded, (*loc, "value"), f"{exc.message}。提示：{exc.hint}", model)
+    if fig.value == DESENSITISED:
+        # The unit the source used is part of what it discloses (*亿元 is not *万元): keep it.
+        obs.value = ParsedFigure(DESENSITISED, unit, fig.qualifier)
+        obs.unit = unit
         return
-    obs.value = ParsedFigure(value, ind.unit, fig.qualifier)
+    obs.value = ParsedFigure(convert(fig.value, unit, ind.unit), ind.unit, fig.qualifier)
     obs.unit = ind.unit
 
 
