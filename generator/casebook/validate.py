@@ -506,8 +506,8 @@ def load_casebook(root: Path) -> tuple[Casebook, list[CaseError]]:
             continue
         parsed.append((loaded, kind, model))
     parsed.sort(key=lambda item: ("sources", "indicators").index(item[1]) if item[1] in ("sources", "indicators") else 2)
-    errors.extend(cross_check(book, parsed))
     if not book.files and not errors:
-        errors.append(CaseError(_display(root), 1, 1, "", "目录中没有案例文件。提示：检查 --cases 指向的目录"))
+        return book, [CaseError(_display(root), 1, 1, "", "目录中没有案例文件。提示：检查 --cases 指向的目录")]
+    errors.extend(cross_check(book, parsed))
     return book, sorted(set(errors), key=lambda e: (e.file, e.line, e.column, e.message))
 
