@@ -50,6 +50,34 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build(args: argparse.Namespace) -> int:
+    from .mkdocs_plugin import build
+    from .site import BuildFailed
+
+    config = Path(args.config)
+    if not config.is_file():
+        print(f"用法错误：找不到站点配置“{config}”。提示：在项目根目录运行，或用 --config 指定 mkdocs.yml", file=sys.stderr)
+        return 2
+    if args.cases and not Path(args.cases).is_dir():
+        print(f"用法错误：找不到案例目录“{args.cases}”。", file=sys.stderr)
+        return 2
+    try:
+        target = build(config, Path(args.site_dir) if args.site_dir else None,
+                       Path(args.cases) if args.cases else None, strict=args.strict, verbose=args.verbose)
+    except BuildFailed as exc:
+        print(f"构建失败，原有网站保持不变。\n{exc}", file=sys.stderr)
+        return 1
+    print(f"网站已生成：{target}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .mkdocs_plugin import serve
+
+    serve(Path(args.config), Path(args.cases) if args.cases else None, args.dev_addr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="casebook", description="共富案例库：校验案例文件并生成网站。")
     parser.add_argument("--version", action="version", version=f"casebook {__version__}")
@@ -60,6 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json", "github"), default="text",
                        help="输出格式：text 文字（默认），json，github（GitHub Actions 注释）")
     check.set_defaults(func=_check)
+
+    build = sub.add_parser("build", help="生成网站（失败时保留原有网站）", description="生成网站。构建失败时原有网站保持不变。")
+    build.add_argument("--cases", help="案例目录（默认取 mkdocs.yml 中的设置，即 cases/）")
+    build.add_argument("--site-dir", help="输出目录（默认 site/）")
+    build.add_argument("--config", default="mkdocs.yml", help="站点配置文件（默认 mkdocs.yml）")
+    build.add_argument("--strict", action="store_true", help="出现任何警告即视为失败")
+    build.add_argument("--verbose", action="store_true", help="显示详细过程")
+    build.set_defaults(func=_build)
+
+    serve = sub.add_parser("serve", help="本地预览，修改案例文件后自动刷新", description="本地预览网站；保存案例文件后自动重建并刷新浏览器。")
+    serve.add_argument("--cases", help="案例目录（默认 cases/）")
+    serve.add_argument("--config", default="mkdocs.yml", help="站点配置文件（默认 mkdocs.yml）")
+    serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="预览地址（默认 127.0.0.1:8000）")
+    serve.set_defaults(func=_serve)
 
     schema = sub.add_parser("schema", help="输出案例文件的 JSON Schema", description="输出案例文件的 JSON Schema。")
     schema.add_argument("--kind", choices=tuple(FILE_MODELS), help="只输出一类文件的 Schema")

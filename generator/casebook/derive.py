@@ -1,0 +1,186 @@
+"""Derive what pages need from a validated casebook: cross-links, figures by indicator, tags.
+
+Nothing here reads files or renders: it only reshapes the typed models, so the same derived view
+serves the site, the downloads and any later generator.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .models import (
+    CATEGORY_LABELS,
+    PARTNER_KIND_LABELS,
+    Cluster,
+    Indicator,
+    Lesson,
+    Observation,
+    Partner,
+)
+from .validate import Casebook
+
+ALLIANCE = "alliance"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who a fact belongs to: a cluster or the alliance; ``url`` is site-relative (no leading slash)."""
+
+    kind: str  # "cluster" or "alliance"
+    id: str
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Linkable:
+    """A mechanism, model, strand or example, where it is defined, and its anchor there."""
+
+    id: str
+    kind: str  # Mechanism, Model, Strand, Example
+    name: str
+    owner: Owner
+
+    @property
+    def url(self) -> str:
+        return f"{self.owner.url}#{self.id}"
+
+
+@dataclass(frozen=True)
+class Figure:
+    owner: Owner
+    observation: Observation
+
+
+@dataclass
+class Derived:
+    owners: dict[str, Owner] = field(default_factory=dict)
+    linkables: dict[str, Linkable] = field(default_factory=dict)
+    lessons_by_owner: dict[str, list[Lesson]] = field(default_factory=lambda: defaultdict(list))
+    lessons_by_linkable: dict[str, list[Lesson]] = field(default_factory=lambda: defaultdict(list))
+    figures_by_indicator: dict[str, list[Figure]] = field(default_factory=lambda: defaultdict(list))
+    industries: dict[str, list[Owner]] = field(default_factory=lambda: defaultdict(list))
+    partner_kinds: dict[str, list[tuple[Owner, Partner]]] = field(default_factory=lambda: defaultdict(list))
+    indicators_by_category: dict[str, list[Indicator]] = field(default_factory=lambda: defaultdict(list))
+
+    def lessons_for(self, owner_id: str) -> list[Lesson]:
+        return self.lessons_by_owner.get(owner_id, [])
+
+
+def cluster_url(cluster_id: str) -> str:
+    return f"cases/{cluster_id}/"
+
+
+def indicator_url(indicator_id: str) -> str:
+    return f"indicators/{indicator_id}/"
+
+
+def cluster_title(cluster: Cluster) -> str:
+    return f"“{cluster.name}”组团"
+
+
+def ordered_clusters(book: Casebook) -> list[Cluster]:
+    # File order is the editors' order of ids; sorting keeps pages and nav stable across machines.
+    return [book.clusters[k] for k in sorted(book.clusters)]
+
+
+def ordered_lessons(book: Casebook) -> list[Lesson]:
+    return sorted(book.lessons.values(), key=lambda lesson: (lesson.order, lesson.id))
+
+
+def derive(book: Casebook) -> Derived:
+    d = Derived()
+    if book.alliance:
+        a = book.alliance
+        owner = Owner(ALLIANCE, a.id, a.name, "alliance/")
+        d.owners[ALLIANCE] = owner
+        for kind, items in (("Mechanism", a.mechanisms), ("Strand", a.strands), ("Example", a.examples)):
+            for item in items:
+                name = getattr(item, "name", None) or item.title
+                d.linkables[item.id] = Linkable(item.id, kind, name, owner)
+        for obs in a.observations:
+            d.figures_by_indicator[obs.indicator].append(Figure(owner, obs))
+        for partner in a.partners:
+            d.partner_kinds[partner.kind].append((owner, partner))
+    for cluster in ordered_clusters(book):
+        owner = Owner("cluster", cluster.id, cluster_title(cluster), cluster_url(cluster.id))
+        d.owners[cluster.id] = owner
+        for model in cluster.models:
+            d.linkables[model.id] = Linkable(model.id, "Model", model.name, owner)
+        for mech in cluster.mechanisms:
+            d.linkables[mech.id] = Linkable(mech.id, "Mechanism", mech.name, owner)
+        for obs in cluster.observations:
+            d.figures_by_indicator[obs.indicator].append(Figure(owner, obs))
+        for industry in cluster.industries:
+            d.industries[industry].append(owner)
+        for partner in cluster.partners:
+            d.partner_kinds[partner.kind].append((owner, partner))
+    for lesson in ordered_lessons(book):
+        for cid in lesson.clusters:
+            d.lessons_by_owner[cid].append(lesson)
+        for mid in lesson.mechanisms:
+            d.lessons_by_linkable[mid].append(lesson)
+            link = d.linkables.get(mid)
+            if link is None:
+                continue
+            # A lesson shown by a mechanism is also a lesson of the cluster (or alliance) that has it.
+            key = ALLIANCE if link.owner.kind == ALLIANCE else link.owner.id
+            if lesson not in d.lessons_by_owner[key]:
+                d.lessons_by_owner[key].append(lesson)
+    for ind in book.indicators.values():
+        d.indicators_by_category[ind.category].append(ind)
+    # Catalogue order within a category follows the catalogue file; categories follow CATEGORY_LABELS.
+    d.indicators_by_category = {c: d.indicators_by_category[c] for c in CATEGORY_LABELS if c in d.indicators_by_category}
+    d.partner_kinds = {k: d.partner_kinds[k] for k in PARTNER_KIND_LABELS if k in d.partner_kinds}
+    return d
+
+
+def domain_terms(book: Casebook) -> list[str]:
+    """Words a Chinese segmenter must keep whole for search: names, models, partners, terms.
+
+    Quoted fragments (“四带共富”) are unwrapped; long phrases are split at list punctuation so each
+    listed item (挖竹笋、品竹宴…) becomes a word of its own.
+    """
+    from .models import iter_verbatim
+
+    raw: set[str] = set()
+    models = [*book.clusters.values(), *book.lessons.values()]
+    if book.alliance:
+        models.append(book.alliance)
+    for model in models:
+        for _, text, _ in iter_verbatim(model):
+            raw.add(text)
+    for ind in book.indicators.values():
+        raw.add(ind.name)
+    terms: set[str] = set()
+    for text in raw:
+        for quoted in _quoted(text):
+            terms.add(quoted)
+        for part in _split(text):
+            terms.add(part)
+    return sorted(t for t in terms if 2 <= len(t) <= 12 and "*" not in t and not t.isascii())
+
+
+def _quoted(text: str) -> list[str]:
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "“《":
+            depth, start = depth + 1, i + 1
+        elif ch in "”》" and depth:
+            depth -= 1
+            out.append(text[start:i])
+    return out
+
+
+def _split(text: str) -> list[str]:
+    for ch in "“”《》（）()、，,；;：:。！!？? ":
+        text = text.replace(ch, "|")
+    return [p for p in text.split("|") if p]
+
+
+def disclosure(obs: Observation) -> str:
+    """'disclosed', 'desensitised' or 'missing' — the three states a figure can be in."""
+    if obs.value is None:
+        return "missing"
+    return "desensitised" if obs.value.value == "*" else "disclosed"

@@ -1,0 +1,255 @@
+"""Render a validated casebook into site pages (Markdown with HTML blocks) and assets.
+
+Pages are plain data (:class:`SitePage`), independent of MkDocs: the MkDocs plugin only hands them
+over, so another generator needs only another adapter.
+
+Safety: case text arrives by pull request. Templates are Jinja2 with autoescape on, so every value
+is HTML-escaped; text placed in Markdown (headings) also goes through :func:`md_escape`. Case text is
+only ever data — never a template. The final HTML is sanitised again by :mod:`casebook.sanitize`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, pass_context
+from markupsafe import Markup, escape
+
+from .derive import (
+    ALLIANCE,
+    Derived,
+    cluster_title,
+    cluster_url,
+    derive,
+    disclosure,
+    indicator_url,
+    ordered_clusters,
+    ordered_lessons,
+)
+from .figures import PREFIX_QUALIFIERS, strip_zeros
+from .models import (
+    CATEGORY_LABELS,
+    DIRECTION_LABELS,
+    PARTNER_KIND_LABELS,
+    PROJECT_STATUS_LABELS,
+    Observation,
+)
+from .validate import Casebook
+
+SITE_NAME = "共富案例库"
+# Characters Python-Markdown treats as escapable; a backslash before any other character would show.
+_MD_SPECIALS = set("\\`*_{}[]()>#+-.!|")
+DESENSITISED_NOTE = "原文已脱敏，具体数值未公开"
+_ANCHOR = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class SitePage:
+    path: str  # source path inside the docs tree, e.g. "cases/grain-store.md"
+    url: str  # directory-style URL, e.g. "cases/grain-store/"
+    title: str
+    content: str  # Markdown (headings) with HTML blocks
+
+
+@dataclass(frozen=True)
+class SiteAsset:
+    path: str
+    content: bytes
+
+
+@dataclass
+class Site:
+    pages: list[SitePage] = field(default_factory=list)
+    assets: list[SiteAsset] = field(default_factory=list)
+    nav: list[Any] = field(default_factory=list)
+    search_terms: list[str] = field(default_factory=list)
+
+    @property
+    def stylesheets(self) -> list[str]:
+        return [a.path for a in self.assets if a.path.endswith(".css")]
+
+    @property
+    def scripts(self) -> list[str]:
+        return [a.path for a in self.assets if a.path.endswith(".js") and "/vendor/" not in a.path]
+
+    @property
+    def polyfills(self) -> list[str]:
+        # Loaded in <head> before Material's bundle; the shim lets search's Web Worker run on file://.
+        return [a.path for a in self.assets if a.path.endswith("-shim.js")]
+
+
+# --------------------------------------------------------------------------- escaping and links
+
+
+def md_escape(text: Any) -> Markup:
+    """Text safe inside a Markdown heading or paragraph: HTML-escaped, Markdown syntax neutralised."""
+    html = str(escape(str(text)))
+    return Markup("".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in html).replace("\n", " "))
+
+
+def relative_url(from_url: str, to: str) -> str:
+    """A link from the page at ``from_url`` to ``to`` (both site-relative, directory style)."""
+    path, hash_, frag = to.partition("#")
+    base = from_url.rstrip("/")
+    rel = posixpath.relpath(path.rstrip("/") or ".", base or ".")
+    if rel == ".":
+        rel = "./"
+    elif path.endswith("/") or not path:
+        rel += "/"
+    return rel + (hash_ + frag if hash_ else "")
+
+
+def _number(value: Decimal) -> str:
+    return f"{strip_zeros(value):,f}"
+
+
+def figure_html(obs: Observation, with_unit: bool = True) -> Markup:
+    """A figure as it reads on the page; '*' is marked and explained, never shown as a number."""
+    fig = obs.value
+    unit = (obs.unit or "") if with_unit else ""
+    if fig is None:
+        return Markup('<span class="cb-fig cb-missing" title="原文未给出此数值">未知</span>')
+    if fig.value == "*":
+        body = Markup('<abbr class="cb-star" title="{}">*</abbr>').format(DESENSITISED_NOTE)
+        state = "cb-desensitised"
+    else:
+        body, state = escape(_number(fig.value)), "cb-disclosed"
+    q = fig.qualifier or ""
+    text = (escape(q) + body) if q in PREFIX_QUALIFIERS else (body + escape(q))
+    return Markup('<span class="cb-fig {}">{}{}</span>').format(state, text, unit)
+
+
+def when_text(obs: Observation) -> str:
+    parts = []
+    if obs.year is not None:
+        parts.append(f"{obs.year}年")
+    if obs.period:
+        parts.append(obs.period)
+    return " · ".join(parts) or "未注明"
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def environment(overrides: Path | None = None) -> Environment:
+    loaders = []
+    if overrides is not None and (overrides / "casebook").is_dir():
+        loaders.append(FileSystemLoader(str(overrides / "casebook")))
+    loaders.append(PackageLoader("casebook", "templates"))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=True,  # every template, whatever its extension
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_escape
+    env.filters["figure"] = figure_html
+    env.filters["when"] = when_text
+    env.filters["disclosure"] = disclosure
+    env.globals.update(
+        PARTNER_KIND_LABELS=PARTNER_KIND_LABELS,
+        PROJECT_STATUS_LABELS=PROJECT_STATUS_LABELS,
+        CATEGORY_LABELS=CATEGORY_LABELS,
+        DIRECTION_LABELS=DIRECTION_LABELS,
+        DESENSITISED_NOTE=DESENSITISED_NOTE,
+        SITE_NAME=SITE_NAME,
+        href=_href,
+        anchor=anchor,
+    )
+    return env
+
+
+def anchor(ident: str) -> Markup:
+    """A Markdown heading id ({#id}); ids come from validated slugs or fixed names."""
+    ident = str(ident)
+    if not _ANCHOR.fullmatch(ident):
+        raise ValueError(f"not an anchor id: {ident!r}")
+    return Markup("{#" + ident + "}")
+
+
+@pass_context
+def _href(ctx: Any, target: str) -> str:
+    return relative_url(ctx["page_url"], target)
+
+
+class _Renderer:
+    def __init__(self, book: Casebook, derived: Derived, env: Environment) -> None:
+        self.book, self.d, self.env = book, derived, env
+        self.pages: list[SitePage] = []
+
+    def source(self, ref: str | None) -> dict[str, str] | None:
+        if not ref:
+            return None
+        doc_id, _, section_id = ref.partition("/")
+        doc = self.book.sources.get(doc_id)
+        if doc is None:
+            return None
+        label = doc.title
+        anchor = f"sources/#{doc_id}"
+        for sec in doc.sections:
+            if sec.id == section_id:
+                label = f"{doc.title} · {sec.title}"
+                anchor = f"sources/#{doc_id}-{section_id}"
+        return {"label": label, "url": anchor}
+
+    def add(self, template: str, path: str, url: str, title: str, **ctx: Any) -> None:
+        content = self.env.get_template(template).render(
+            book=self.book, d=self.d, page_url=url, title=title, source=self.source,
+            indicators=self.book.indicators, **ctx)
+        self.pages.append(SitePage(path, url, title, content))
+
+
+def render_site(book: Casebook, overrides: Path | None = None) -> Site:
+    """Every page and asset of the site, from a valid casebook."""
+    d = derive(book)
+    r = _Renderer(book, d, environment(overrides))
+    clusters = ordered_clusters(book)
+    lessons = ordered_lessons(book)
+    r.add("home.md.j2", "index.md", "", SITE_NAME, clusters=clusters, lessons=lessons)
+    if book.alliance:
+        r.add("alliance.md.j2", "alliance.md", "alliance/", book.alliance.name, alliance=book.alliance,
+              lessons_here=d.lessons_for(ALLIANCE))
+    for cluster in clusters:
+        r.add("cluster.md.j2", f"cases/{cluster.id}.md", cluster_url(cluster.id), cluster_title(cluster),
+              cluster=cluster, lessons_here=d.lessons_for(cluster.id))
+    r.add("models.md.j2", "models.md", "models/", "发展模式与机制", clusters=clusters)
+    r.add("lessons.md.j2", "lessons.md", "lessons/", "经验启示", lessons=lessons)
+    r.add("indicators.md.j2", "indicators/index.md", "indicators/", "指标")
+    for ind in book.indicators.values():
+        r.add("indicator.md.j2", f"indicators/{ind.id}.md", indicator_url(ind.id), ind.name, indicator=ind,
+              figures=d.figures_by_indicator.get(ind.id, []))
+    r.add("tags.md.j2", "tags.md", "tags/", "标签", clusters=clusters)
+    r.add("sources.md.j2", "sources.md", "sources/", "来源")
+
+    nav: list[Any] = [{"首页": "index.md"}]
+    if book.alliance:
+        nav.append({"党建联盟": "alliance.md"})
+    nav.append({"组团": [{cluster_title(c): f"cases/{c.id}.md"} for c in clusters]})
+    nav += [{"发展模式与机制": "models.md"}, {"经验启示": "lessons.md"}, {"指标": "indicators/index.md"},
+            {"标签": "tags.md"}, {"来源": "sources.md"}]
+    return Site(pages=r.pages, assets=package_assets(), nav=nav)
+
+
+def package_assets() -> list[SiteAsset]:
+    """Static files shipped in the package (CSS, JS) under assets/casebook/."""
+    out = []
+
+    def walk(node: Any, prefix: str) -> None:
+        for item in sorted(node.iterdir(), key=lambda p: p.name):
+            if item.name.startswith((".", "__")):
+                continue
+            if item.is_dir():
+                walk(item, f"{prefix}{item.name}/")
+            else:
+                out.append(SiteAsset(f"assets/casebook/{prefix}{item.name}", item.read_bytes()))
+
+    walk(resources.files("casebook") / "assets", "")
+    return out

@@ -1,0 +1,74 @@
+"""The site stage: from a casebook directory to everything a static-site generator needs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import CasebookInvalid
+from .render import Site, render_site
+from .search import search_terms
+from .validate import load_casebook
+
+CASES_ENV = "CASEBOOK_CASES"  # lets `casebook build --cases DIR` reach the MkDocs plugin
+
+
+def prepare_site(cases: Path, overrides: Path | None = None) -> Site:
+    """Load, validate and render; raise CasebookInvalid (every error) if the casebook is invalid."""
+    book, errors = load_casebook(cases)
+    if errors:
+        raise CasebookInvalid(errors)
+    site = render_site(book, overrides)
+    site.search_terms = search_terms(book)
+    return site
+
+
+def content_nav(docs_dir: Path) -> list[str]:
+    """Hand-written pages (content/), after the generated ones, in file-name order."""
+    if not docs_dir.is_dir():
+        return []
+    return sorted(p.relative_to(docs_dir).as_posix() for p in docs_dir.rglob("*.md")
+                  if p.name != "index.md" and not any(part.startswith((".", "_")) for part in p.parts))
+
+
+class BuildFailed(Exception):
+    """A build that did not produce a complete site; the previous site is untouched."""
+
+
+def staging_dir(target: Path) -> Path:
+    """A fresh sibling of ``target`` to build into (same filesystem, so the swap is a rename)."""
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    # mkdtemp makes it private (0700); a published site must be readable by the web server.
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
+    return staging
+
+
+def publish(staging: Path, target: Path) -> None:
+    """Replace ``target`` with ``staging`` whole: the old site stays complete until the new one is."""
+    import shutil
+
+    target = target.resolve()
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{staging.name.rsplit('-', 1)[-1]}")
+        target.rename(old)
+    try:
+        staging.rename(target)
+    except OSError:
+        if old is not None:
+            old.rename(target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def discard(staging: Path) -> None:
+    import shutil
+
+    shutil.rmtree(staging, ignore_errors=True)

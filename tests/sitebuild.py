@@ -1,0 +1,35 @@
+"""Helpers to build real sites in temporary directories (a real MkDocs build, never mocked)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from casebook.mkdocs_plugin import build
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_project(tmp: Path, cases: Path) -> Path:
+    """A copy of the project's site setup (mkdocs.yml, content/, theme_overrides/) around ``cases``."""
+    project = tmp / "project"
+    project.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    for name in ("content", "theme_overrides"):
+        if not (project / name).exists():
+            shutil.copytree(ROOT / name, project / name)
+    if (project / "cases").resolve() != cases.resolve():
+        if (project / "cases").exists():
+            shutil.rmtree(project / "cases")
+        shutil.copytree(cases, project / "cases")
+    return project
+
+
+def build_project(project: Path, site: Path | None = None, strict: bool = False) -> Path:
+    return build(project / "mkdocs.yml", site or project / "site", strict=strict)
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
