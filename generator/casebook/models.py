@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import typing
 import unicodedata
+import urllib.parse
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -93,6 +94,22 @@ def _dump_value(fig: ParsedFigure | None) -> dict[str, str | None] | None:
     value = fig.value if isinstance(fig.value, str) else format(fig.value, "f")
     return {"value": value, "unit": fig.unit, "qualifier": fig.qualifier}
 
+
+def _check_link(raw: Any) -> str:
+    # Links in case files become <a href> on the site: only absolute http(s) URLs, nothing that a
+    # browser could run (javascript:, data:) or resolve somewhere surprising (//host, relative).
+    text = str(raw).strip() if raw is not None else ""
+    parsed = urllib.parse.urlsplit(text)
+    bad_chars = any(ch.isspace() or ord(ch) < 32 or ch in "<>\"'`\\" for ch in text)
+    if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc or bad_chars:
+        raise PydanticCustomError(
+            "link", "链接“{raw}”不可用。提示：只能写以 http:// 或 https:// 开头的完整网址，不含空格和引号",
+            {"raw": text[:80]})
+    return text
+
+
+Link = Annotated[str, PlainValidator(_check_link),
+                 WithJsonSchema({"type": "string", "pattern": "^https?://", "format": "uri"})]
 
 FigureValue = Annotated[
     ParsedFigure | None,
@@ -415,7 +432,8 @@ class Source(Base):
     kind: Text = F("文献类型", "如“经验材料”。")
     publisher: Quote | None = F("发布单位", "原文写法（可能脱敏为 *）。", None)
     date: _dt.date | None = F("日期", "发布日期，格式 YYYY-MM-DD；未知则省略。", None)
-    file: Text | None = F("文件", "原文文件的位置或名称。", None)
+    file: Text | None = F("文件", "原文文本文件的位置，相对于案例目录，如 sources/writeup.txt。", None)
+    url: Link | None = F("网址", "原文的网址，只能以 http:// 或 https:// 开头。", None)
     note: Text | None = F("备注", "脱敏情况等说明。", None)
     sections: list[Section] = F("章节", "文档的章节，供数据引用。", [])
 

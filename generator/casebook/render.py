@@ -93,6 +93,17 @@ def md_escape(text: Any) -> Markup:
     return Markup("".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in html).replace("\n", " "))
 
 
+_TITLE_LOOKALIKES = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇"})
+
+
+def plain_title(text: str) -> str:
+    """A page title for MkDocs: its theme prints titles without escaping (navigation, <title>
+    after ``striptags``, which also unescapes entities), so HTML-significant characters are swapped
+    for their full-width look-alikes. Real names never contain them; hostile ones lose their bite.
+    """
+    return " ".join(str(text).split()).translate(_TITLE_LOOKALIKES)
+
+
 def relative_url(from_url: str, to: str) -> str:
     """A link from the page at ``from_url`` to ``to`` (both site-relative, directory style)."""
     path, hash_, frag = to.partition("#")
@@ -204,7 +215,7 @@ class _Renderer:
         content = self.env.get_template(template).render(
             book=self.book, d=self.d, page_url=url, title=title, source=self.source,
             indicators=self.book.indicators, **ctx)
-        self.pages.append(SitePage(path, url, title, content))
+        self.pages.append(SitePage(path, url, plain_title(title), content))
 
 
 def render_site(book: Casebook, overrides: Path | None = None) -> Site:
@@ -231,8 +242,8 @@ def render_site(book: Casebook, overrides: Path | None = None) -> Site:
 
     nav: list[Any] = [{"首页": "index.md"}]
     if book.alliance:
-        nav.append({"党建联盟": "alliance.md"})
-    nav.append({"组团": [{cluster_title(c): f"cases/{c.id}.md"} for c in clusters]})
+        nav.append({plain_title(book.alliance.name): "alliance.md"})
+    nav.append({"组团": [{plain_title(cluster_title(c)): f"cases/{c.id}.md"} for c in clusters]})
     nav += [{"发展模式与机制": "models.md"}, {"经验启示": "lessons.md"}, {"指标": "indicators/index.md"},
             {"标签": "tags.md"}, {"来源": "sources.md"}]
     return Site(pages=r.pages, assets=package_assets(), nav=nav)
