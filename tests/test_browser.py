@@ -1,0 +1,123 @@
+"""The built site in a real Chromium: offline, navigable, accessible, printable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from browser_support import AXE, CHROMIUM, CHROMIUM_ARGS, is_local, require_browser, serve_directory
+from sitebuild import ROOT, build_project, make_project
+
+PAGES = ["", "alliance/", "cases/grain-store/", "cases/cloud-ecommerce/", "models/", "lessons/", "indicators/",
+         "indicators/administrative-villages/", "tags/", "sources/", "about/", "404.html"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    return build_project(make_project(tmp_path_factory.mktemp("browser"), ROOT / "cases"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def base(site):
+    with serve_directory(site) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    pg.requests = []
+    pg.on("request", lambda r: pg.requests.append(r.url))
+    pg.errors = []
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    yield pg
+    context.close()
+
+
+def file_url(site: Path, rel: str) -> str:
+    target = site / rel
+    if rel == "" or rel.endswith("/"):
+        target = target / "index.html"
+    return target.as_uri()
+
+
+@pytest.mark.parametrize("rel", PAGES)
+def test_zero_external_requests_over_http(page, base, rel):
+    page.goto(base + rel)
+    page.wait_for_load_state("networkidle")
+    external = [u for u in page.requests if not is_local(u, base)]
+    assert external == [], external
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("rel", PAGES)
+def test_zero_external_requests_over_file(page, site, rel):
+    page.goto(file_url(site, rel))
+    page.wait_for_load_state("networkidle")
+    external = [u for u in page.requests if not is_local(u, "file://")]
+    assert external == [], external
+
+
+def test_links_work_from_disk(page, site):
+    """Opened from a folder (file://), directory links still land on pages, not folder listings."""
+    page.goto(file_url(site, ""))
+    page.click("a[href*='cases/grain-store']")
+    page.wait_for_load_state()
+    assert page.url.endswith("cases/grain-store/index.html")
+    assert "“*粮仓”组团" in page.title()
+    page.click(".md-sidebar--primary a.md-nav__link[href*='lessons/']")
+    page.wait_for_load_state()
+    assert page.url.endswith("lessons/index.html")
+
+
+@pytest.mark.parametrize("rel", ["", "cases/grain-store/", "lessons/"])
+def test_no_serious_accessibility_violations(page, base, rel):
+    page.goto(base + rel)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, "\n".join(map(str, serious))
+
+
+def test_print_hides_chrome_and_prints_address(page, base):
+    page.goto(base + "cases/source-prosperity/")
+    page.emulate_media(media="print")
+    hidden = page.evaluate("""() => ['.md-header', '.md-sidebar--primary', '.md-sidebar--secondary', '.md-footer']
+        .map(s => document.querySelector(s)).filter(Boolean).map(e => getComputedStyle(e).display)""")
+    assert hidden and set(hidden) == {"none"}
+    foot = page.locator(".cb-print-foot")
+    assert foot.is_visible()
+    assert base + "cases/source-prosperity/" in foot.inner_text()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+
+
+def test_readable_without_javascript(browser, base):
+    context = browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    pg.goto(base + "cases/mountain-road/")
+    text = pg.inner_text("article")
+    assert "“*天路”组团" in text and "雪乡共富菜园" in text and "数据" in text
+    context.close()
+
+
+def test_narrow_screen_has_no_horizontal_scroll(browser, base):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True)
+    pg = context.new_page()
+    pg.goto(base + "cases/cloud-ecommerce/")
+    overflow = pg.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1
+    context.close()
