@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from casebook.loader import MAX_BYTES
+
 from helpers import CLUSTER, line_of, replace
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from browser_support import AXE, CHROMIUM, CHROMIUM_ARGS, is_local, require_browser, serve_directory
 from sitebuild import ROOT, build_project, make_project
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from casebook.cli import main
+
 from helpers import CLUSTER, replace
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from casebook.figures import FigureError, convert, format_figure, parse_figure
 from casebook.validate import load_casebook
+
 from helpers import CLUSTER, replace
 
 

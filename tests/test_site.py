@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from casebook.site import BuildFailed
+
 from sitebuild import ROOT, build_project, make_project, tree_digest
 
 CASES = ROOT / "cases"
