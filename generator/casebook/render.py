@@ -131,7 +131,7 @@ def figure_html(obs: Observation, with_unit: bool = True) -> Markup:
         state = "cb-desensitised"
     else:
         body, state = escape(_number(fig.value)), "cb-disclosed"
-    q = fig.qualifier or ""
+    q = obs.qualifier or ""
     text = (escape(q) + body) if q in PREFIX_QUALIFIERS else (body + escape(q))
     return Markup('<span class="cb-fig {}">{}{}</span>').format(state, text, unit)
 

@@ -437,10 +437,10 @@ def _resolve_observation(ck: _Checker, loaded: LoadedFile, loc: Path_, obs: Obse
         return
     if fig.value == DESENSITISED:
         # The unit the source used is part of what it discloses (*亿元 is not *万元): keep it.
-        obs.value = ParsedFigure(DESENSITISED, unit, fig.qualifier)
+        obs.value = ParsedFigure(DESENSITISED, unit, obs.qualifier)
         obs.unit = unit
         return
-    obs.value = ParsedFigure(convert(fig.value, unit, ind.unit), ind.unit, fig.qualifier)
+    obs.value = ParsedFigure(convert(fig.value, unit, ind.unit), ind.unit, obs.qualifier)
     obs.unit = ind.unit
 
 
