@@ -1,0 +1,56 @@
+"""`casebook serve`: a live preview that rebuilds when a case file is saved."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sitebuild import make_project
+
+FICTIONAL = Path(__file__).parent / "fixtures" / "fictional"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.read().decode("utf-8")
+    except OSError:
+        return ""
+
+
+def wait_for(url: str, needle: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if needle in fetch(url):
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_serve_rebuilds_when_a_case_file_changes(tmp_path):
+    project = make_project(tmp_path, FICTIONAL)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "casebook", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/cases/fictional-a/"
+    try:
+        assert wait_for(url, "虚构的测试组团", 60), "preview did not start"
+        case = project / "cases" / "clusters" / "fictional-a.yaml"
+        case.write_text(case.read_text(encoding="utf-8").replace("虚构的测试组团", "改过的虚构测试组团"), encoding="utf-8")
+        assert wait_for(url, "改过的虚构测试组团", 30), "preview did not rebuild after the case file changed"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
