@@ -40,3 +40,32 @@ class Checker:
 @pytest.fixture
 def check(capsys: pytest.CaptureFixture[str]) -> Checker:
     return Checker(capsys)
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory) -> Path:
+    """The real casebook, built once per test session by a real MkDocs build."""
+    from sitebuild import build_project, make_project
+
+    return build_project(make_project(tmp_path_factory.mktemp("real"), CASES))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser
+
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def real_base(real_site):
+    from browser_support import serve_directory
+
+    with serve_directory(real_site) as url:
+        yield url

@@ -6,33 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import AXE, CHROMIUM, CHROMIUM_ARGS, is_local, require_browser, serve_directory
-from sitebuild import ROOT, build_project, make_project
+from browser_support import AXE, is_local
 
 PAGES = ["", "alliance/", "cases/grain-store/", "cases/cloud-ecommerce/", "models/", "lessons/", "indicators/",
          "indicators/administrative-villages/", "tags/", "sources/", "about/", "404.html"]
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    return build_project(make_project(tmp_path_factory.mktemp("browser"), ROOT / "cases"))
+def site(real_site) -> Path:
+    return real_site
 
 
 @pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def base(site):
-    with serve_directory(site) as url:
-        yield url
+def base(real_base):
+    return real_base
 
 
 @pytest.fixture

@@ -19,12 +19,6 @@ FICTIONAL = Path(__file__).parent / "fixtures" / "fictional"
 CLUSTER_IDS = ["source-prosperity", "grain-store", "mountain-road", "farming-weaving", "cloud-ecommerce"]
 
 
-@pytest.fixture(scope="module")
-def real_site(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("real")
-    return build_project(make_project(tmp, CASES))
-
-
 class Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

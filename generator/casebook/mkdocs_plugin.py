@@ -18,7 +18,7 @@ from mkdocs.structure.files import File, Files
 
 from .render import Site
 from .sanitize import sanitize
-from .search import inline_search_index, register_terms
+from .search import add_bigram_fields, inline_search_index, register_terms
 from .site import CASES_ENV, content_nav, prepare_site
 
 
@@ -69,8 +69,10 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
 
     @event_priority(-100)  # after Material's search plugin has written its index
     def on_post_build(self, config) -> None:
-        # What Material's offline plugin does, minus its switch to .html URLs: inline the search
-        # index as a script, which Material's bundle loads instead of fetching JSON under file://.
+        # Bigram fields for Chinese substring search; then what Material's offline plugin does,
+        # minus its switch to .html URLs: the index inlined as a script, which Material's bundle
+        # loads instead of fetching JSON when the site is opened from disk (file://).
+        add_bigram_fields(Path(config.site_dir))
         inline_search_index(Path(config.site_dir))
 
     def on_serve(self, server, config, builder):
