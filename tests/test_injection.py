@@ -178,3 +178,17 @@ def test_http_link_is_accepted_and_rendered(tmp_path):
     site = build_project(make_project(tmp_path, cases))
     html = (site / "sources" / "index.html").read_text(encoding="utf-8")
     assert 'href="https://example.org/a?b=1&amp;c=2"' in html
+
+
+@pytest.mark.parametrize("file_value, message", [
+    ("../../etc/passwd", "案例库之外"), ("/etc/passwd", "案例库之外"), ("C:/Windows/win.ini", "案例库之外"),
+    ("sources/missing.txt", "找不到文件"), ("sources/link.txt", "符号链接"),
+])
+def test_source_files_must_stay_inside_the_casebook(check, book, file_value, message):
+    (book / "sources" / "link.txt").symlink_to(book / "sources" / "fictional.txt")
+    path = book / "sources.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("file: sources/fictional.txt", f"file: {file_value}"),
+                    encoding="utf-8")
+    rc, payload = check.json(book)
+    assert rc == 1
+    assert any(e["field"] == "sources[0].file" and message in e["message"] for e in payload["errors"]), payload

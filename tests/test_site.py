@@ -206,3 +206,15 @@ def test_mkdocs_build_gives_the_same_site(tmp_path, real_site):
     # sitemap.xml.gz embeds its own timestamp; everything else must be byte-identical.
     ours.pop("sitemap.xml.gz"), theirs.pop("sitemap.xml.gz")
     assert ours == theirs
+
+
+def test_theme_overrides_can_replace_a_page_template(tmp_path):
+    project = make_project(tmp_path, FICTIONAL)
+    custom = project / "theme_overrides" / "casebook"
+    custom.mkdir()
+    (custom / "cluster.md.j2").write_text("# {{ title|md }}\n\n<p class=\"custom\">{{ cluster.summary }}</p>\n",
+                                          encoding="utf-8")
+    site = build_project(project)
+    html = (site / "cases" / "fictional-a" / "index.html").read_text(encoding="utf-8")
+    assert '<p class="custom">虚构的测试组团' in html
+    assert "cb-figures" not in html  # the packaged template was not used
