@@ -81,8 +81,26 @@ def cluster_title(cluster: Cluster) -> str:
 
 
 def ordered_clusters(book: Casebook) -> list[Cluster]:
-    # File order is the editors' order of ids; sorting keeps pages and nav stable across machines.
-    return [book.clusters[k] for k in sorted(book.clusters)]
+    # The editors' order where given, then ids: stable across machines and file systems.
+    return sorted(book.clusters.values(), key=lambda c: (c.order is None, c.order or 0, c.id))
+
+
+def headline_figures(cluster: Cluster, book: Casebook, limit: int = 3) -> list[Observation]:
+    """The figures a cluster's card shows: one per headline indicator, in catalogue order, the
+    latest disclosed year where a series exists (a '*' year cannot be ordered, so it ranks last)."""
+    rank = {ind_id: i for i, ind_id in enumerate(book.indicators) if book.indicators[ind_id].headline}
+    best: dict[str, Observation] = {}
+    for obs in cluster.observations:
+        if obs.indicator not in rank:
+            continue
+        current = best.get(obs.indicator)
+        if current is None or _year_key(obs) > _year_key(current):
+            best[obs.indicator] = obs
+    return sorted(best.values(), key=lambda o: rank[o.indicator])[:limit]
+
+
+def _year_key(obs: Observation) -> int:
+    return obs.year if isinstance(obs.year, int) else -1
 
 
 def ordered_lessons(book: Casebook) -> list[Lesson]:

@@ -286,6 +286,8 @@ class Cluster(Base):
     """A village cluster (组团): one file in cases/clusters/, named after its id."""
 
     id: Slug = F("标识", "英文小写短标识，与文件名一致，如 grain-store。用于网址，发布后不要改。")
+    order: int | None = F("序号", "在首页和导航中的顺序（从 1 开始）；省略时排在有序号的组团之后，按标识排序。", None,
+                          ge=1, le=9999)
     name: Quote = F("组团名称", "原文中的名称，逐字照录（含 *），如“源头共富”“*粮仓”。")
     theme: Quote = F("主题句", "原文中组团的主题句，逐字照录，如“描绘‘四带共富’产业融合新图景”。")
     summary: Text = F("概述", "用自己的话写两三句，说明组团是什么、靠什么发展。")
@@ -408,6 +410,7 @@ class Indicator(Base):
     unit: Unit = F("单位", "数值的单位；所有数据按此单位填写或可精确换算。")
     definition: Text = F("定义", "指标的含义和统计口径。")
     direction: Direction = F("方向", "higher_is_better 越高越好，lower_is_better 越低越好，neutral 中性（规模类）。")
+    headline: bool = F("首页显示", "true 时，组团有这项数据就显示在首页的组团卡片上（最多三项）。", False)
     category: Category = F(
         "类别",
         "basics 基本情况，collective_economy 集体经济，income 农民增收，land 土地，industry 产业，"

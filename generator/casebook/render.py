@@ -28,6 +28,7 @@ from .derive import (
     cluster_url,
     derive,
     disclosure,
+    headline_figures,
     indicator_url,
     ordered_clusters,
     ordered_lessons,
@@ -174,6 +175,7 @@ def environment(overrides: Path | None = None) -> Environment:
         SITE_NAME=SITE_NAME,
         href=_href,
         anchor=anchor,
+        headline_figures=headline_figures,
     )
     return env
 
