@@ -109,3 +109,41 @@ def test_narrow_screen_has_no_horizontal_scroll(browser, base):
     overflow = pg.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 1
     context.close()
+
+
+@pytest.fixture(scope="module")
+def figures_base(tmp_path_factory):
+    from browser_support import serve_directory
+    from sitebuild import build_project, make_project
+
+    site = build_project(make_project(tmp_path_factory.mktemp("figs"), Path(__file__).parent / "fixtures"
+                                      / "fictional_figures"))
+    with serve_directory(site) as url:
+        yield url
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_charts_visible_with_and_without_javascript(browser, figures_base, javascript):
+    context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    requests = []
+    pg.on("request", lambda r: requests.append(r.url))
+    for rel in ["cases/fictional-alpha/", "indicators/collective-income/"]:
+        pg.goto(figures_base + rel)
+        pg.wait_for_load_state("networkidle")
+        charts = pg.locator("figure.cb-chart .cb-chart-svg svg")
+        assert charts.count() == 2
+        for i in range(charts.count()):
+            box = charts.nth(i).bounding_box()
+            assert box and box["width"] > 200 and box["height"] > 100
+    assert [u for u in requests if not is_local(u, figures_base)] == []
+    context.close()
+
+
+def test_chart_page_accessibility(page, figures_base):
+    page.goto(figures_base + "indicators/collective-income/")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, "\n".join(map(str, serious))

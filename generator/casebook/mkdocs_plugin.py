@@ -7,6 +7,7 @@ PluginError here and nowhere else, so `mkdocs build` fails with the same Chinese
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -19,11 +20,15 @@ from mkdocs.structure.files import File, Files
 from .render import Site
 from .sanitize import sanitize
 from .search import add_bigram_fields, inline_search_index, register_terms
-from .site import CASES_ENV, content_nav, prepare_site
+from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
+
+log = logging.getLogger("mkdocs.plugins.casebook")
 
 
 class CasebookConfig(Config):
     cases = c.Type(str, default="cases")
+    # Rendered chart SVGs, by spec hash; an unchanged chart is never rendered twice across builds.
+    cache_dir = c.Type(str, default=".cache/casebook")
 
 
 class CasebookPlugin(BasePlugin[CasebookConfig]):
@@ -33,15 +38,22 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         base = Path(config.config_file_path or ".").parent
         return (base / (os.environ.get(CASES_ENV) or self.config.cases)).resolve()
 
+    def _cache_dir(self, config) -> Path:
+        base = Path(config.config_file_path or ".").parent
+        return (base / (os.environ.get(CACHE_ENV) or self.config.cache_dir)).resolve()
+
     # Run before Material's search plugin reads jieba, so domain words are known when it segments.
     @event_priority(100)
     def on_config(self, config):
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
         try:
-            self.site = prepare_site(self._cases_dir(config), overrides)
+            self.site = prepare_site(self._cases_dir(config), overrides, self._cache_dir(config))
         except Exception as exc:  # the library's own errors, in Chinese, with file:line:col
             raise PluginError(str(exc)) from exc
         register_terms(self.site.search_terms)
+        stats = self.site.chart_stats
+        log.info("casebook: charts %d rendered, %d from cache (%.2f s rendering)", stats.rendered, stats.cached,
+                 stats.seconds)
         if config.nav is None:
             config.nav = self.site.nav + content_nav(Path(config.docs_dir))
         for css in self.site.stylesheets:

@@ -21,6 +21,8 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, pass_context
 from markupsafe import Markup, escape
 
+from .charts import Chart, ChartRenderer, ChartStats, compare_charts, table_order, trend_chart, value_text
+from .charts import render as render_charts
 from .derive import (
     ALLIANCE,
     Derived,
@@ -33,12 +35,14 @@ from .derive import (
     ordered_clusters,
     ordered_lessons,
 )
+from .downloads import build_downloads
 from .figures import PREFIX_QUALIFIERS, strip_zeros
 from .models import (
     CATEGORY_LABELS,
     DIRECTION_LABELS,
     PARTNER_KIND_LABELS,
     PROJECT_STATUS_LABELS,
+    Cluster,
     Observation,
 )
 from .validate import Casebook
@@ -70,6 +74,7 @@ class Site:
     assets: list[SiteAsset] = field(default_factory=list)
     nav: list[Any] = field(default_factory=list)
     search_terms: list[str] = field(default_factory=list)
+    chart_stats: ChartStats = field(default_factory=ChartStats)
 
     @property
     def stylesheets(self) -> list[str]:
@@ -176,6 +181,9 @@ def environment(overrides: Path | None = None) -> Environment:
         href=_href,
         anchor=anchor,
         headline_figures=headline_figures,
+        chart_value=value_text,
+        table_order=table_order,
+        svg=lambda chart: Markup(chart.svg),  # produced by vl-convert from our spec; sanitised again later
     )
     return env
 
@@ -197,6 +205,7 @@ class _Renderer:
     def __init__(self, book: Casebook, derived: Derived, env: Environment) -> None:
         self.book, self.d, self.env = book, derived, env
         self.pages: list[SitePage] = []
+        self.charts: list[Chart] = []
 
     def source(self, ref: str | None) -> dict[str, str] | None:
         if not ref:
@@ -214,16 +223,21 @@ class _Renderer:
         return {"label": label, "url": anchor}
 
     def add(self, template: str, path: str, url: str, title: str, **ctx: Any) -> None:
+        self.charts.extend(ctx.get("charts", []))
         content = self.env.get_template(template).render(
             book=self.book, d=self.d, page_url=url, title=title, source=self.source,
             indicators=self.book.indicators, **ctx)
         self.pages.append(SitePage(path, url, plain_title(title), content))
 
 
-def render_site(book: Casebook, overrides: Path | None = None) -> Site:
-    """Every page and asset of the site, from a valid casebook."""
+def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRenderer | None = None) -> Site:
+    """Every page and asset of the site, from a valid casebook.
+
+    ``charts`` renders (and caches) chart SVGs; without one, charts are rendered uncached.
+    """
     d = derive(book)
     r = _Renderer(book, d, environment(overrides))
+    renderer = charts or ChartRenderer(None)
     clusters = ordered_clusters(book)
     lessons = ordered_lessons(book)
     r.add("home.md.j2", "index.md", "", SITE_NAME, clusters=clusters, lessons=lessons)
@@ -232,13 +246,16 @@ def render_site(book: Casebook, overrides: Path | None = None) -> Site:
               lessons_here=d.lessons_for(ALLIANCE))
     for cluster in clusters:
         r.add("cluster.md.j2", f"cases/{cluster.id}.md", cluster_url(cluster.id), cluster_title(cluster),
-              cluster=cluster, lessons_here=d.lessons_for(cluster.id))
+              cluster=cluster, lessons_here=d.lessons_for(cluster.id),
+              charts=render_charts(cluster_charts(book, cluster), renderer))
     r.add("models.md.j2", "models.md", "models/", "发展模式与机制", clusters=clusters)
     r.add("lessons.md.j2", "lessons.md", "lessons/", "经验启示", lessons=lessons)
     r.add("indicators.md.j2", "indicators/index.md", "indicators/", "指标")
     for ind in book.indicators.values():
+        figures = d.figures_by_indicator.get(ind.id, [])
+        series = [(f.owner.name, f.observation) for f in figures]
         r.add("indicator.md.j2", f"indicators/{ind.id}.md", indicator_url(ind.id), ind.name, indicator=ind,
-              figures=d.figures_by_indicator.get(ind.id, []))
+              figures=figures, charts=render_charts(compare_charts(ind, series), renderer))
     r.add("tags.md.j2", "tags.md", "tags/", "标签", clusters=clusters)
     r.add("sources.md.j2", "sources.md", "sources/", "来源")
 
@@ -248,7 +265,20 @@ def render_site(book: Casebook, overrides: Path | None = None) -> Site:
     nav.append({"组团": [{plain_title(cluster_title(c)): f"cases/{c.id}.md"} for c in clusters]})
     nav += [{"发展模式与机制": "models.md"}, {"经验启示": "lessons.md"}, {"指标": "indicators/index.md"},
             {"标签": "tags.md"}, {"来源": "sources.md"}]
-    return Site(pages=r.pages, assets=package_assets(), nav=nav)
+    data = [SiteAsset(f.path, f.content) for f in build_downloads(book, d)]
+    data += [SiteAsset(c.png_path, c.png) for c in r.charts]
+    return Site(pages=r.pages, assets=package_assets() + data, nav=nav, chart_stats=renderer.stats)
+
+
+def cluster_charts(book: Casebook, cluster: Cluster) -> list[Chart]:
+    """A trend chart for each indicator the cluster has two or more disclosed years of."""
+    out = []
+    for ind_id, ind in book.indicators.items():
+        observations = [o for o in cluster.observations if o.indicator == ind_id]
+        chart = trend_chart(f"trend-{cluster.id}-{ind_id}", ind, observations) if observations else None
+        if chart:
+            out.append(chart)
+    return out
 
 
 def package_assets() -> list[SiteAsset]:

@@ -33,7 +33,7 @@ _ATTRS: dict[str, set[str]] = {
     "col": {"span"},
     "colgroup": {"span"},
 }
-_SVG_ATTRS = {"viewbox", "width", "height", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry",
+_SVG_ATTRS = {"viewBox", "preserveAspectRatio", "viewbox", "width", "height", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry",
               "d", "points", "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity",
               "stroke-dasharray", "stroke-linecap", "stroke-linejoin", "opacity", "transform",
               "font-family", "font-size", "font-weight", "text-anchor", "dominant-baseline", "dx", "dy",

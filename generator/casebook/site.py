@@ -5,20 +5,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .charts import ChartRenderer
 from .errors import CasebookInvalid
 from .render import Site, render_site
 from .search import search_terms
 from .validate import load_casebook
 
 CASES_ENV = "CASEBOOK_CASES"  # lets `casebook build --cases DIR` reach the MkDocs plugin
+CACHE_ENV = "CASEBOOK_CACHE_DIR"  # where rendered charts are kept between builds
 
 
-def prepare_site(cases: Path, overrides: Path | None = None) -> Site:
-    """Load, validate and render; raise CasebookInvalid (every error) if the casebook is invalid."""
+def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path | None = None) -> Site:
+    """Load, validate and render; raise CasebookInvalid (every error) if the casebook is invalid.
+
+    ``chart_cache`` is a directory of rendered chart SVGs, keyed by spec hash and kept across builds.
+    """
     book, errors = load_casebook(cases)
     if errors:
         raise CasebookInvalid(errors)
-    site = render_site(book, overrides)
+    site = render_site(book, overrides, ChartRenderer(chart_cache))
     site.search_terms = search_terms(book)
     return site
 

@@ -1,0 +1,316 @@
+"""Indicator charts: Altair builds Vega-Lite specs, vl-convert renders them to SVG at build time.
+
+Honest figures: only disclosed numbers are drawn. A desensitised value ('*') is a gap — the line
+breaks, the bar is absent and a '*' stands at the baseline in its place — and the year axis keeps
+every year of the series. Unknown values are simply not there. Each chart comes with a Chinese
+summary generated from the data and a table of exactly the values plotted.
+
+Rendering costs about 0.1–0.2 s a chart, so SVGs are cached on disk by a hash of their spec: a chart
+whose spec has not changed is never rendered twice, across builds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .figures import strip_zeros
+from .models import Indicator, Observation
+
+# Explicit CJK stack: the SVG names it for browsers; PNG/PDF export resolves it from system fonts.
+CJK_FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, Source Han Sans SC, sans-serif"
+WIDTH, HEIGHT = 560, 240
+STAR = "*"
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str  # the series: a cluster's name (or the indicator's, on a cluster page)
+    year: int
+    value: Decimal | str  # a number, or '*' when desensitised
+    qualifier: str | None = None
+
+    @property
+    def disclosed(self) -> bool:
+        return not isinstance(self.value, str)
+
+
+def table_order(points: list[Point]) -> list[Point]:
+    """Points as the table beside a chart lists them: series in first-seen order, then by year."""
+    order = {label: i for i, label in enumerate(dict.fromkeys(p.label for p in points))}
+    return sorted(points, key=lambda p: (order[p.label], p.year))
+
+
+@dataclass
+class Chart:
+    """One chart: its spec, the rendered SVG, and the words and table that go with it."""
+
+    id: str
+    kind: str  # "trend", "compare-lines" or "compare-bars"
+    title: str
+    unit: str
+    summary: str
+    points: list[Point]
+    spec: dict[str, Any]
+    svg: str = ""
+    png: bytes = b""
+
+    @property
+    def png_path(self) -> str:
+        return f"charts/{self.id}.png"
+
+
+@dataclass
+class ChartStats:
+    rendered: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.rendered + self.cached
+        return self.cached / total if total else 0.0
+
+
+class ChartRenderer:
+    """Renders specs to SVG through a content-addressed cache directory (None: no cache)."""
+
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir
+        self.stats = ChartStats()
+
+    def key(self, spec: dict[str, Any]) -> str:
+        import vl_convert
+
+        material = json.dumps(spec, sort_keys=True, ensure_ascii=False) + getattr(vl_convert, "__version__", "")
+        return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+    def svg(self, spec: dict[str, Any]) -> str:
+        return self._render(spec, "svg").decode("utf-8")
+
+    def png(self, spec: dict[str, Any]) -> bytes:
+        """A 2× PNG for reports and slides; its Chinese text needs a CJK system font (fonts-noto-cjk)."""
+        return self._render(spec, "png")
+
+    def _render(self, spec: dict[str, Any], fmt: str) -> bytes:
+        key = self.key(spec)
+        path = self.cache_dir / f"{key}.{fmt}" if self.cache_dir else None
+        if path is not None and path.is_file():
+            if fmt == "svg":
+                self.stats.cached += 1
+            return path.read_bytes()
+        import vl_convert
+
+        start = time.perf_counter()
+        if fmt == "svg":
+            data = vl_convert.vegalite_to_svg(spec).encode("utf-8")
+            self.stats.rendered += 1
+        else:
+            data = vl_convert.vegalite_to_png(spec, scale=2)
+        self.stats.seconds += time.perf_counter() - start
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Write then rename, so a concurrent or interrupted build never reads half a file.
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        return data
+
+
+# --------------------------------------------------------------------------- data → points
+
+
+def points_from(observations: list[tuple[str, Observation]]) -> list[Point]:
+    """Chartable points: whole-unit figures in a numeric year. A '*' year cannot be placed on an
+    axis and a scoped figure (one project, one example) is not the cluster's, so both stay out."""
+    out = []
+    for label, obs in observations:
+        if obs.value is None or not isinstance(obs.year, int) or obs.scope:
+            continue
+        out.append(Point(label, obs.year, obs.value.value, obs.qualifier))
+    return out
+
+
+def _number(value: Decimal) -> str:
+    return f"{strip_zeros(value):,f}"
+
+
+def _pct(ratio: float) -> str:
+    pct = ratio * 100
+    return f"{pct:.0f}%" if abs(pct) >= 10 else f"{pct:.1f}%"
+
+
+def _value_text(p: Point, unit: str) -> str:
+    if not p.disclosed:
+        return f"{STAR}（脱敏）"
+    q = p.qualifier or ""
+    body = _number(p.value)  # type: ignore[arg-type]
+    return (q + body if q in ("近", "超", "约") else body + q) + unit
+
+
+def trend_summary(points: list[Point], unit: str) -> str:
+    """E.g. 2020–2023年由52万元增至138万元，年均增长38%；2021年的数值脱敏。"""
+    shown = sorted((p for p in points if p.disclosed), key=lambda p: p.year)
+    hidden = sorted({p.year for p in points if not p.disclosed})
+    parts = []
+    if len(shown) >= 2:
+        first, last = shown[0], shown[-1]
+        v0, v1 = first.value, last.value
+        span = f"{first.year}–{last.year}年"
+        if v1 == v0:
+            parts.append(f"{span}保持{_value_text(last, unit)}")
+        else:
+            verb = "增至" if v1 > v0 else "降至"  # type: ignore[operator]
+            text = f"{span}由{_value_text(first, unit)}{verb}{_value_text(last, unit)}"
+            years = last.year - first.year
+            if v0 > 0 and v1 > 0 and years > 0 and not (first.qualifier or last.qualifier):  # type: ignore[operator]
+                rate = (float(v1) / float(v0)) ** (1 / years) - 1  # type: ignore[arg-type]
+                text += f"，年均{'增长' if rate > 0 else '下降'}{_pct(abs(rate))}"
+            parts.append(text)
+    elif len(shown) == 1:
+        parts.append(f"{shown[0].year}年为{_value_text(shown[0], unit)}")
+    if hidden:
+        parts.append("、".join(str(y) for y in hidden) + "年的数值原文脱敏（*），图中留空")
+    return "；".join(parts) + "。" if parts else "没有可绘制的数值。"
+
+
+def bars_summary(points: list[Point], year: int, unit: str) -> str:
+    shown = sorted((p for p in points if p.disclosed), key=lambda p: p.value, reverse=True)  # type: ignore[arg-type,return-value]
+    hidden = [p.label for p in points if not p.disclosed]
+    parts = []
+    if len(shown) >= 2:
+        parts.append(f"{year}年{shown[0].label}最高（{_value_text(shown[0], unit)}），"
+                     f"{shown[-1].label}最低（{_value_text(shown[-1], unit)}）")
+    elif shown:
+        parts.append(f"{year}年{shown[0].label}为{_value_text(shown[0], unit)}")
+    if hidden:
+        parts.append("、".join(hidden) + f"{year}年的数值原文脱敏（*），图中不画柱")
+    return "；".join(parts) + "。"
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def _config(chart: Any) -> Any:
+    return chart.configure(font=CJK_FONT, background="white").configure_axis(
+        labelFont=CJK_FONT, titleFont=CJK_FONT, labelFontSize=12, titleFontSize=12,
+    ).configure_legend(labelFont=CJK_FONT, titleFont=CJK_FONT, orient="bottom").configure_title(
+        font=CJK_FONT, fontSize=14, anchor="start",
+    ).configure_view(stroke=None)
+
+
+def _rows(points: list[Point]) -> list[dict[str, Any]]:
+    # Desensitised values go in as null (a gap), with a separate flag for the '*' marker.
+    return [{"系列": p.label, "年份": str(p.year), "数值": float(p.value) if p.disclosed else None,
+             "脱敏": not p.disclosed} for p in points]
+
+
+def line_spec(points: list[Point], title: str, unit: str, years: list[int], colour: bool) -> dict[str, Any]:
+    import altair as alt
+
+    domain = [str(y) for y in years]
+    base = alt.Chart(alt.Data(values=_rows(points))).encode(
+        x=alt.X("年份:O", scale=alt.Scale(domain=domain), axis=alt.Axis(labelAngle=0, title="年份")),
+    )
+    labels = list(dict.fromkeys(p.label for p in points))
+    colour_enc = (alt.Color("系列:N", title=None, scale=alt.Scale(domain=labels), sort=labels) if colour
+                  else alt.value("#a8201a"))
+    # Desensitised years stay in the data as nulls, and 'break-paths' makes each one a gap in the
+    # line instead of a segment joining its neighbours.
+    line = base.mark_line(point=alt.OverlayMarkDef(size=50, filled=True), strokeWidth=2,
+                          invalid="break-paths-show-domains").encode(
+        y=alt.Y("数值:Q", title=unit, axis=alt.Axis(format=",~r")),
+        color=colour_enc,
+    )
+    # A '*' at the baseline marks each desensitised year, in its series' colour.
+    stars = base.mark_text(text=STAR, fontSize=16, fontWeight="bold", dy=-8).encode(
+        y=alt.value(HEIGHT), color=colour_enc if colour else alt.value("#5f6368"),
+    ).transform_filter("datum['脱敏'] == true")
+    chart = alt.layer(line, stars).properties(title=title, width=WIDTH, height=HEIGHT)
+    return _config(chart).to_dict()
+
+
+def bar_spec(points: list[Point], title: str, unit: str, labels: list[str]) -> dict[str, Any]:
+    import altair as alt
+
+    base = alt.Chart(alt.Data(values=_rows(points))).encode(
+        x=alt.X("系列:N", scale=alt.Scale(domain=labels), sort=labels, axis=alt.Axis(labelAngle=0, title=None,
+                                                                                   labelLimit=120)),
+    )
+    bars = base.mark_bar(color="#a8201a").encode(y=alt.Y("数值:Q", title=unit, axis=alt.Axis(format=",~r"))).transform_filter(
+        "datum['脱敏'] == false")
+    labels_on_bars = base.mark_text(dy=-6, fontSize=11).encode(
+        y=alt.Y("数值:Q"), text=alt.Text("数值:Q", format=",~r"),
+    ).transform_filter("datum['脱敏'] == false")
+    stars = base.mark_text(text=STAR, fontSize=16, fontWeight="bold", dy=-8, color="#5f6368").encode(
+        y=alt.value(HEIGHT),
+    ).transform_filter("datum['脱敏'] == true")
+    chart = alt.layer(bars, labels_on_bars, stars).properties(title=title, width=WIDTH, height=HEIGHT)
+    return _config(chart).to_dict()
+
+
+# --------------------------------------------------------------------------- charts for pages
+
+
+def _years(points: list[Point]) -> list[int]:
+    ys = sorted({p.year for p in points})
+    return list(range(ys[0], ys[-1] + 1)) if ys else []
+
+
+def trend_chart(chart_id: str, indicator: Indicator, observations: list[Observation]) -> Chart | None:
+    """A cluster's series for one indicator, if at least two years have disclosed values."""
+    points = points_from([(indicator.name, o) for o in observations])
+    if len({p.year for p in points if p.disclosed}) < 2:
+        return None
+    title = f"{indicator.name}（{indicator.unit}）"
+    spec = line_spec(points, title, indicator.unit, _years(points), colour=False)
+    return Chart(chart_id, "trend", title, indicator.unit, trend_summary(points, indicator.unit), points, spec)
+
+
+def compare_charts(indicator: Indicator, series: list[tuple[str, Observation]]) -> list[Chart]:
+    """Clusters compared on one indicator: lines over years, and bars for the latest year."""
+    points = points_from(series)
+    disclosed = [p for p in points if p.disclosed]
+    if not disclosed:
+        return []
+    charts: list[Chart] = []
+    unit = indicator.unit
+    labels = list(dict.fromkeys(p.label for p in points))
+    if len({p.year for p in disclosed}) >= 2:
+        title = f"{indicator.name}：各组团历年对比（{unit}）"
+        spec = line_spec(points, title, unit, _years(points), colour=True)
+        per_label = []
+        for label in labels:
+            mine = [p for p in points if p.label == label]
+            per_label.append(f"{label}：{trend_summary(mine, unit)}")
+        charts.append(Chart(f"compare-{indicator.id}-lines", "compare-lines", title, unit, " ".join(per_label), points, spec))
+    year = max(p.year for p in disclosed)
+    that_year = [p for p in points if p.year == year]
+    if len(that_year) >= 2 or not charts:
+        title = f"{indicator.name}：{year}年各组团对比（{unit}）"
+        bar_labels = [p.label for p in that_year]
+        spec = bar_spec(that_year, title, unit, bar_labels)
+        charts.append(Chart(f"compare-{indicator.id}-bars-{year}", "compare-bars", title, unit,
+                            bars_summary(that_year, year, unit), that_year, spec))
+    return charts
+
+
+def render(charts: list[Chart], renderer: ChartRenderer) -> list[Chart]:
+    for chart in charts:
+        chart.svg = renderer.svg(chart.spec)
+        chart.png = renderer.png(chart.spec)
+    return charts
+
+
+def value_text(point: Point, unit: str) -> str:
+    return _value_text(point, unit)
+
+

@@ -1,0 +1,217 @@
+"""Data downloads: every figure as CSV (UTF-8 with BOM, for Excel), XLSX and JSON, for the whole
+casebook and for each indicator, described by a Frictionless ``datapackage.json``.
+
+Each row carries owner (cluster or alliance), indicator, year, value — a number, or '*' where the
+source is desensitised, or empty where unknown — unit, disclosure state and source. Files are
+byte-for-byte reproducible (no timestamps), so an unchanged casebook publishes unchanged files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from .derive import Derived, disclosure
+from .figures import strip_zeros
+from .validate import Casebook
+
+DOWNLOADS = "downloads"
+# (key in JSON, column title in CSV/XLSX, Frictionless type)
+COLUMNS: list[tuple[str, str, str]] = [
+    ("owner_id", "组团标识", "string"),
+    ("owner", "组团", "string"),
+    ("indicator_id", "指标标识", "string"),
+    ("indicator", "指标", "string"),
+    ("year", "年份", "string"),
+    ("period", "时期", "string"),
+    ("qualifier", "限定词", "string"),
+    ("value", "数值", "number"),
+    ("unit", "单位", "string"),
+    ("disclosure", "公开状态", "string"),
+    ("scope", "统计范围", "string"),
+    ("quote", "原文", "string"),
+    ("source", "来源", "string"),
+]
+DISCLOSURE_LABELS = {"disclosed": "已公开", "desensitised": "已脱敏（*）", "missing": "未知"}
+FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class DataFile:
+    path: str  # site-relative, e.g. downloads/casebook.csv
+    content: bytes
+
+
+def rows(book: Casebook, d: Derived, indicator_id: str | None = None) -> list[dict[str, Any]]:
+    out = []
+    for ind_id, figures in d.figures_by_indicator.items():
+        if indicator_id is not None and ind_id != indicator_id:
+            continue
+        ind = book.indicators.get(ind_id)
+        for fig in figures:
+            obs = fig.observation
+            value: Any = None
+            if obs.value is not None:
+                value = obs.value.value if obs.value.value == "*" else strip_zeros(obs.value.value)
+            owner_source = (book.clusters[fig.owner.id].source if fig.owner.kind == "cluster"
+                            else book.alliance.source if book.alliance else None)
+            out.append({
+                "owner_id": fig.owner.id,
+                "owner": fig.owner.name,
+                "indicator_id": ind_id,
+                "indicator": ind.name if ind else ind_id,
+                "year": "" if obs.year is None else str(obs.year),
+                "period": obs.period or "",
+                "qualifier": obs.qualifier or "",
+                "value": value,
+                "unit": obs.unit or (ind.unit if ind else ""),
+                "disclosure": DISCLOSURE_LABELS[disclosure(obs)],
+                "scope": obs.scope or "",
+                "quote": obs.quote or "",
+                "source": _source_label(book, obs.source or owner_source),
+            })
+    return out
+
+
+def _source_label(book: Casebook, ref: str | None) -> str:
+    if not ref:
+        return ""
+    doc_id, _, section_id = ref.partition("/")
+    doc = book.sources.get(doc_id)
+    if doc is None:
+        return ref
+    for sec in doc.sections:
+        if sec.id == section_id:
+            return f"{doc.title} · {sec.title}"
+    return doc.title
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return format(value, "f") if not isinstance(value, str) else value
+
+
+def to_csv(data: list[dict[str, Any]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([title for _, title, _ in COLUMNS])
+    for row in data:
+        writer.writerow([_cell(row[key]) for key, _, _ in COLUMNS])
+    # The BOM tells Excel the file is UTF-8; without it Chinese opens as mojibake.
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_json(data: list[dict[str, Any]]) -> bytes:
+    def plain(v: Any) -> Any:
+        if v is None or isinstance(v, str):
+            return v
+        return int(v) if v == v.to_integral() else float(v)
+
+    payload = [{k: plain(v) if k == "value" else v for k, v in row.items()} for row in data]
+    return (json.dumps(payload, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _sheet_title(sheet)
+    ws.append([title for _, title, _ in COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in data:
+        values = []
+        for key, _, _ in COLUMNS:
+            v = row[key]
+            if key == "value" and v is not None and not isinstance(v, str):
+                v = int(v) if v == v.to_integral() else float(v)  # a real number cell, not text
+            values.append("" if v is None else v)
+        ws.append(values)
+    ws.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFGHIJKLM", (18, 16, 22, 24, 8, 12, 8, 12, 8, 12, 20, 36, 40), strict=True):
+        ws.column_dimensions[letter].width = width
+    import datetime as dt
+
+    stamp = dt.datetime(2020, 1, 1)
+    wb.properties.created = wb.properties.modified = stamp
+    wb.properties.creator = "共富案例库"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _reproducible_zip(buf.getvalue())
+
+
+def _sheet_title(text: str) -> str:
+    for ch in "[]:*?/\\":
+        text = text.replace(ch, "_")
+    return text[:31] or "数据"
+
+
+def _reproducible_zip(data: bytes) -> bytes:
+    """Rewrite a zip with fixed entry times (and openpyxl's save-time stamp fixed), so the same
+    workbook is the same bytes."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2020-01-01T00:00:00Z", content)
+            entry = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, content)
+    return out.getvalue()
+
+
+def _schema() -> dict[str, Any]:
+    return {
+        "fields": [{"name": title, "title": title, "type": kind, "description": key} for key, title, kind in COLUMNS],
+        # '*' marks a value the source desensitised; it is not a number and never zero.
+        "missingValues": ["", "*"],
+    }
+
+
+def build_downloads(book: Casebook, d: Derived) -> list[DataFile]:
+    files: list[DataFile] = []
+    resources = []
+
+    def add(stem: str, data: list[dict[str, Any]], title: str) -> None:
+        for ext, content, media in (("csv", to_csv(data), "text/csv"), ("xlsx", to_xlsx(data, title), None),
+                                    ("json", to_json(data), "application/json")):
+            path = f"{DOWNLOADS}/{stem}.{ext}"
+            files.append(DataFile(path, content))
+            resource: dict[str, Any] = {
+                "name": f"{stem.replace('/', '-')}-{ext}", "title": title, "path": path.split("/", 1)[1],
+                "format": ext, "bytes": len(content),
+            }
+            if ext == "csv":
+                resource.update({"profile": "tabular-data-resource", "encoding": "utf-8-sig", "mediatype": media,
+                                 "schema": _schema()})
+            elif ext == "xlsx":
+                resource["mediatype"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            else:
+                resource["mediatype"] = media
+            resources.append(resource)
+
+    add("casebook", rows(book, d), "全部数据")
+    for ind_id, ind in book.indicators.items():
+        add(f"indicators/{ind_id}", rows(book, d, ind_id), ind.name)
+    package = {
+        "profile": "data-package",
+        "name": "casebook",
+        "title": "共富案例库数据",
+        "description": "案例库中的全部指标数据。数值列为 * 表示原文脱敏、未公开，不是 0；为空表示未知。",
+        "sources": [{"title": s.title} for s in book.sources.values()],
+        "resources": resources,
+    }
+    files.append(DataFile(f"{DOWNLOADS}/datapackage.json",
+                          (json.dumps(package, ensure_ascii=False, indent=1) + "\n").encode("utf-8")))
+    return files

@@ -1,0 +1,190 @@
+"""Charts and downloads, on the fictional numeric casebook (every figure in it is made up)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from casebook.charts import ChartRenderer
+from casebook.site import prepare_site
+
+from sitebuild import build_project, make_project
+
+FIGURES = Path(__file__).parent / "fixtures" / "fictional_figures"
+
+
+@pytest.fixture(scope="module")
+def fig_site(tmp_path_factory) -> Path:
+    return build_project(make_project(tmp_path_factory.mktemp("figures"), FIGURES))
+
+
+def figures_in(html: str) -> list[str]:
+    return re.findall(r'<figure class="cb-chart".*?</figure>', html, re.S)
+
+
+def page(site: Path, rel: str) -> str:
+    return (site / rel / "index.html").read_text(encoding="utf-8")
+
+
+def test_cluster_page_has_trend_charts_with_summary_and_table(fig_site):
+    html = page(fig_site, "cases/fictional-alpha")
+    figs = figures_in(html)
+    assert len(figs) == 2  # collective income and e-commerce sales; jobs has a single year
+    income = figs[0]
+    assert "<svg" in income and "<figcaption" in income
+    assert "2019–2023年由52万元增至138万元，年均增长28%；2021年的数值原文脱敏（*），图中留空。" in income
+    rows = re.findall(r"<tr class=\"cb-(disclosed|desensitised)\"><th scope=\"row\">[^<]*</th><td>(\d{4})年</td>"
+                      r"<td>([^<]*)</td>", income)
+    assert rows == [("disclosed", "2019", "52万元"), ("disclosed", "2020", "68万元"),
+                    ("desensitised", "2021", "*（脱敏）"), ("disclosed", "2022", "110万元"),
+                    ("disclosed", "2023", "138万元")]
+    assert 'role="img"' in income and "aria-label=\"村集体经营性收入（虚构）（万元）。2019–2023年" in income
+
+
+def test_desensitised_year_is_a_gap_not_a_zero(fig_site):
+    income = figures_in(page(fig_site, "cases/fictional-alpha"))[0]
+    svg = income[income.index("<svg"):income.index("</svg>")]
+    line = re.search(r'class="mark-line[^"]*".*?<path[^>]* d="([^"]+)"', svg, re.S).group(1)
+    assert line.count("M") == 2, "the line must break at the desensitised year"
+    labels = re.findall(r">(20\d\d)</text>", svg)
+    assert labels == ["2019", "2020", "2021", "2022", "2023"], "the year axis keeps its full domain"
+    assert re.search(r">\*</text>", svg), "the gap is labelled *"
+    points = re.findall(r'class="mark-symbol[^"]*".*?</g>', svg, re.S)[0]
+    assert points.count("<path") == 4  # four disclosed years, no point for the '*' year
+
+
+def test_bars_absent_for_desensitised_cluster(fig_site):
+    html = page(fig_site, "indicators/collective-income")
+    figs = figures_in(html)
+    assert len(figs) == 2  # lines over years, bars for the latest year
+    bars = figs[1]
+    svg = bars[bars.index("<svg"):bars.index("</svg>")]
+    rect_group = re.search(r'class="mark-rect[^"]*".*?</g>', svg, re.S).group(0)
+    assert rect_group.count("<path") == 2  # 甲 and 乙; 丙 is desensitised: no bar
+    assert "“虚构丙”组团" in svg and re.search(r">\*</text>", svg)
+    assert "2023年“虚构甲”组团最高（138万元），“虚构乙”组团最低（60万元）；“虚构丙”组团2023年的数值原文脱敏（*），图中不画柱。" in bars
+
+
+def test_cluster_without_chartable_figures_says_so(fig_site):
+    html = page(fig_site, "cases/fictional-gamma")
+    assert figures_in(html) == []
+    assert "没有可以绘制成图的数值" in html
+
+
+def test_real_casebook_has_honest_notices(real_site):
+    for cid in ["source-prosperity", "grain-store", "mountain-road", "farming-weaving", "cloud-ecommerce"]:
+        html = page(real_site, f"cases/{cid}")
+        assert figures_in(html) == [] and "没有可以绘制成图的数值" in html
+    assert not any((real_site / "charts").glob("*.png")) if (real_site / "charts").exists() else True
+
+
+def test_downloads_open_and_match(fig_site):
+    from openpyxl import load_workbook
+
+    dl = fig_site / "downloads"
+    raw = (dl / "casebook.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "CSV needs a BOM so Excel reads Chinese correctly"
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 18
+    alpha_2021 = next(r for r in rows if r["组团标识"] == "fictional-alpha" and r["指标标识"] == "collective-income"
+                  and r["年份"] == "2021")
+    assert alpha_2021["数值"] == "*" and alpha_2021["公开状态"] == "已脱敏（*）" and alpha_2021["单位"] == "万元"
+    ecom = next(r for r in rows if r["指标标识"] == "e-commerce-sales" and r["年份"] == "2021")
+    assert ecom["数值"] == "1.2" and ecom["单位"] == "亿元"  # written as 12000万元, converted exactly
+    assert all(r["来源"] for r in rows)
+
+    ws = load_workbook(dl / "casebook.xlsx").active
+    table = list(ws.iter_rows(values_only=True))
+    assert table[0][:4] == ("组团标识", "组团", "指标标识", "指标")
+    values = {(r[0], r[2], r[4]): r[7] for r in table[1:]}
+    assert values[("fictional-alpha", "collective-income", "2019")] == 52  # a number cell, not text
+    assert values[("fictional-alpha", "collective-income", "2021")] == "*"
+    assert values[("fictional-gamma", "jobs-created", "2023")] == "*"
+
+    data = json.loads((dl / "casebook.json").read_text(encoding="utf-8"))
+    assert len(data) == 18 and {d["value"] for d in data if d["owner_id"] == "fictional-gamma"} == {"*"}
+
+    one = list(csv.DictReader(io.StringIO((dl / "indicators" / "land-transferred.csv").read_text(encoding="utf-8-sig"))))
+    assert [(r["年份"], r["数值"]) for r in one] == [("2022", "3200"), ("2023", "4100")]
+
+    package = json.loads((dl / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["profile"] == "data-package"
+    for resource in package["resources"]:
+        assert (dl / resource["path"]).is_file(), resource["path"]
+    csv_res = next(r for r in package["resources"] if r["format"] == "csv")
+    assert csv_res["schema"]["missingValues"] == ["", "*"]
+    assert [f["name"] for f in csv_res["schema"]["fields"]] == list(rows[0].keys())
+
+
+def test_downloads_are_linked_from_pages(fig_site):
+    assert 'href="../../downloads/casebook.xlsx"' in page(fig_site, "cases/fictional-alpha")
+    assert 'href="../../downloads/indicators/collective-income.csv"' in page(fig_site, "indicators/collective-income")
+    assert 'href="downloads/casebook.xlsx"' in (fig_site / "index.html").read_text(encoding="utf-8")
+
+
+def test_png_export_exists_for_every_chart(fig_site):
+    html = page(fig_site, "cases/fictional-alpha")
+    for href in re.findall(r'class="cb-chart-png" href="([^"]+)"', html):
+        png = (fig_site / "cases" / "fictional-alpha" / href).resolve()
+        assert png.read_bytes().startswith(b"\x89PNG"), href
+
+
+def test_second_build_renders_no_chart(tmp_path):
+    cache = tmp_path / "cache"
+    first = prepare_site(FIGURES, chart_cache=cache)
+    assert first.chart_stats.rendered == 9 and first.chart_stats.cached == 0
+    second = prepare_site(FIGURES, chart_cache=cache)
+    assert second.chart_stats.rendered == 0 and second.chart_stats.cached == 9
+    assert [p.content for p in first.pages] == [p.content for p in second.pages]
+
+
+def test_changed_figure_rerenders_only_its_charts(tmp_path):
+    cases = tmp_path / "cases"
+    shutil.copytree(FIGURES, cases)
+    cache = tmp_path / "cache"
+    prepare_site(cases, chart_cache=cache)
+    path = cases / "clusters" / "fictional-beta.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("value: '4,100'", "value: 4200"), encoding="utf-8")
+    stats = prepare_site(cases, chart_cache=cache).chart_stats
+    assert stats.rendered == 2  # beta's land trend and the land comparison; nothing else
+    assert stats.cached == 7
+
+
+def test_chart_labels_are_escaped(tmp_path):
+    cases = tmp_path / "cases"
+    shutil.copytree(FIGURES, cases)
+    hostile = "</script><script>alert(1)</script><svg onload=alert(2)>"
+    src = cases / "sources" / "fictional.txt"
+    src.write_text(src.read_text(encoding="utf-8") + hostile + "\n", encoding="utf-8")
+    path = cases / "clusters" / "fictional-beta.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("name: 虚构乙", f"name: '{hostile}'"), encoding="utf-8")
+    site = build_project(make_project(tmp_path, cases))
+    html = page(site, "indicators/collective-income")
+    assert "<script>alert(1)" not in html
+    from html.parser import HTMLParser
+
+    handlers = []
+
+    class Attrs(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            handlers.extend((tag, name) for name, _ in attrs if name.startswith("on"))
+
+    Attrs().feed(html)
+    assert handlers == [], "no element may carry an event handler"
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in html  # shown as text in the chart's table and SVG
+
+
+def test_renderer_without_cache_renders_every_time():
+    from casebook.render import render_site
+    from casebook.validate import load_casebook
+
+    book, _ = load_casebook(FIGURES)
+    renderer = ChartRenderer(None)
+    render_site(book, charts=renderer)
+    assert renderer.stats.rendered == 9 and renderer.stats.cached == 0
