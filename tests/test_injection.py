@@ -143,7 +143,8 @@ def test_titles_and_navigation_are_escaped(hostile_site):
 def test_search_index_carries_no_markup_from_case_text(hostile_site):
     """Search results are shown as HTML: the index may hold the page's own tags, never the case text's."""
     index = json.loads((hostile_site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    allowed = {"p", "ul", "ol", "li", "code", "strong", "em", "br", "q", "abbr", "small", "span", "a", "dl", "dt", "dd"}
+    allowed = {"p", "ul", "ol", "li", "code", "pre", "strong", "em", "br", "q", "abbr", "small", "span", "a", "dl", "dt",
+               "dd"}
     for doc in index["docs"]:
         for field in ("title", "text"):
             a = Audit()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from . import __version__
-from .errors import format_github, format_json, format_text
+from .derive import completeness
+from .errors import format_github, format_gitlab, format_json, format_text
 from .models import FILE_MODELS
 from .schema import combined_schema, dumps, kind_schema, write_schemas
 from .validate import load_casebook
@@ -26,11 +29,17 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     book, errors = load_casebook(root)
     counts = book.counts()
+    cells = completeness(book) if args.completeness and not errors else None
     if args.format == "json":
-        print(format_json(errors, counts))
+        payload = json.loads(format_json(errors, counts))
+        if cells is not None:
+            payload["completeness"] = [asdict(c) for c in cells]
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
     elif args.format == "github":
         if errors:
             print(format_github(errors))
+    elif args.format == "gitlab":
+        print(format_gitlab(errors))
     else:
         if errors:
             print(format_text(errors))
@@ -38,7 +47,25 @@ def _check(args: argparse.Namespace) -> int:
         else:
             print(f"检查通过：{counts['files']} 个文件，{counts['clusters']} 个组团，{counts['lessons']} 条经验启示，"
                   f"{counts['indicators']} 个指标，{counts['observations']} 条数据。")
+            if cells is not None:
+                print(completeness_text(book, cells))
     return 1 if errors else 0
+
+
+def completeness_text(book, cells) -> str:
+    """The cluster × indicator matrix as plain text: ● disclosed, * desensitised, · missing."""
+    from .derive import STATE_LABELS, STATE_MARKS, ordered_clusters
+
+    clusters = ordered_clusters(book)
+    by = {(c.cluster_id, c.indicator_id): c for c in cells}
+    lines = ["", "数据完整度（● 已公开  * 已脱敏  · 缺失）", "",
+             "\t".join(["指标", *[c.id for c in clusters]])]
+    for ind_id, ind in book.indicators.items():
+        marks = [STATE_MARKS[by[(c.id, ind_id)].state] for c in clusters]
+        lines.append("\t".join([f"{ind.name}（{ind_id}）", *marks]))
+    totals = {s: sum(1 for c in cells if c.state == s) for s in STATE_LABELS}
+    lines += ["", "合计：" + "，".join(f"{STATE_LABELS[s]} {n}" for s, n in totals.items())]
+    return "\n".join(lines)
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -78,6 +105,32 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new(args: argparse.Namespace) -> int:
+    from .scaffold import ScaffoldError, new_cluster
+
+    try:
+        path = new_cluster(Path(args.cases), args.id, args.name)
+    except ScaffoldError as exc:
+        print(f"未创建：{exc}", file=sys.stderr)
+        return 1 if "已经存在" in str(exc) else 2
+    print(f"已创建 {path}。请把其中的“【待填写】”换成真实内容，然后运行 casebook check。")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import DiffError, diff_revisions, to_json, to_markdown
+
+    try:
+        result = diff_revisions(Path(args.cases), args.old, args.new)
+    except DiffError as exc:
+        print(f"无法比较：{exc}", file=sys.stderr)
+        if exc.errors:
+            print(format_text(exc.errors), file=sys.stderr)
+        return exc.code
+    print(to_json(result) if args.format == "json" else to_markdown(result), end="" if args.format != "json" else "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="casebook", description="共富案例库：校验案例文件并生成网站。")
     parser.add_argument("--version", action="version", version=f"casebook {__version__}")
@@ -85,9 +138,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="校验全部案例文件，列出所有问题", description="校验全部案例文件，列出所有问题。")
     check.add_argument("--cases", default="cases", help="案例目录（默认 cases/）")
-    check.add_argument("--format", choices=("text", "json", "github"), default="text",
-                       help="输出格式：text 文字（默认），json，github（GitHub Actions 注释）")
+    check.add_argument("--format", choices=("text", "json", "github", "gitlab"), default="text",
+                       help="输出格式：text 文字（默认），json，github（GitHub Actions 注释），gitlab（GitLab 代码质量报告）")
+    check.add_argument("--completeness", action="store_true",
+                       help="校验通过后列出每个组团 × 指标的数据是已公开、已脱敏还是缺失")
     check.set_defaults(func=_check)
+
+    new = sub.add_parser("new", help="新建一个组团文件（带中文注释的模板）",
+                         description="新建组团文件 cases/clusters/<标识>.yaml。已有同名文件时不会覆盖。")
+    new.add_argument("id", help="组团的英文小写短标识，如 tea-valley")
+    new.add_argument("--name", help="组团名称（原文写法）")
+    new.add_argument("--cases", default="cases", help="案例目录（默认 cases/）")
+    new.set_defaults(func=_new)
+
+    diff = sub.add_parser("diff", help="比较两个版本之间案例数据的变化",
+                          description="比较某个 git 版本与工作区（或两个版本之间）的案例数据变化，输出可贴到合并请求中的 Markdown。")
+    diff.add_argument("old", metavar="版本", help="旧版本：分支名、标签或提交号，如 main 或 HEAD~1")
+    diff.add_argument("new", metavar="新版本", nargs="?", help="新版本（省略时与工作区比较）")
+    diff.add_argument("--cases", default="cases", help="案例目录（默认 cases/）")
+    diff.add_argument("--format", choices=("markdown", "json"), default="markdown", help="输出格式（默认 markdown）")
+    diff.set_defaults(func=_diff)
 
     build = sub.add_parser("build", help="生成网站（失败时保留原有网站）", description="生成网站。构建失败时原有网站保持不变。")
     build.add_argument("--cases", help="案例目录（默认取 mkdocs.yml 中的设置，即 cases/）")

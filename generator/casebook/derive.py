@@ -202,3 +202,32 @@ def disclosure(obs: Observation) -> str:
     if obs.value is None:
         return "missing"
     return "desensitised" if obs.value.value == "*" else "disclosed"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Completeness of one cluster × indicator: the best state of its figures, and their sources."""
+
+    cluster_id: str
+    indicator_id: str
+    state: str  # disclosed, desensitised or missing
+    count: int
+    sources: tuple[str, ...]
+
+
+STATE_LABELS = {"disclosed": "已公开", "desensitised": "已脱敏", "missing": "缺失"}
+STATE_MARKS = {"disclosed": "●", "desensitised": "*", "missing": "·"}
+
+
+def completeness(book: Casebook) -> list[Cell]:
+    """Every cluster × every indicator: disclosed if any figure is a number, desensitised if the
+    figures are all '*', missing if there is none (or none with a value)."""
+    cells = []
+    for cluster in ordered_clusters(book):
+        for ind_id in book.indicators:
+            mine = [o for o in cluster.observations if o.indicator == ind_id]
+            states = {disclosure(o) for o in mine}
+            state = next((s for s in ("disclosed", "desensitised") if s in states), "missing")
+            refs = tuple(dict.fromkeys(o.source or cluster.source for o in mine if o.value is not None))
+            cells.append(Cell(cluster.id, ind_id, state, len(mine), refs))
+    return cells

@@ -61,3 +61,17 @@ def format_json(errors: list[CaseError], counts: dict[str, int]) -> str:
         ],
     }
     return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def format_gitlab(errors: list[CaseError]) -> str:
+    """GitLab Code Quality report (Code Climate JSON): shown on the merge request's changed lines."""
+    import hashlib
+
+    issues = [{
+        "description": f"{e.label or '字段'} ({e.field}): {e.message}" if e.field else e.message,
+        "check_name": "casebook",
+        "fingerprint": hashlib.sha256(f"{e.file}:{e.line}:{e.column}:{e.field}:{e.message}".encode()).hexdigest(),
+        "severity": "major",
+        "location": {"path": e.file, "lines": {"begin": e.line}},
+    } for e in errors]
+    return json.dumps(issues, ensure_ascii=False, indent=2)

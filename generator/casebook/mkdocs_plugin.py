@@ -55,7 +55,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         log.info("casebook: charts %d rendered, %d from cache (%.2f s rendering)", stats.rendered, stats.cached,
                  stats.seconds)
         if config.nav is None:
-            config.nav = self.site.nav + content_nav(Path(config.docs_dir))
+            config.nav = self.site.nav + content_nav(Path(config.docs_dir), self.site.section_pages)
         for css in self.site.stylesheets:
             if css not in config.extra_css:
                 config.extra_css.append(css)

@@ -25,9 +25,12 @@ from .charts import Chart, ChartRenderer, ChartStats, compare_charts, table_orde
 from .charts import render as render_charts
 from .derive import (
     ALLIANCE,
+    STATE_LABELS,
+    STATE_MARKS,
     Derived,
     cluster_title,
     cluster_url,
+    completeness,
     derive,
     disclosure,
     headline_figures,
@@ -36,6 +39,7 @@ from .derive import (
     ordered_lessons,
 )
 from .downloads import build_downloads
+from .escaping import md_escape, plain_title
 from .figures import PREFIX_QUALIFIERS, strip_zeros
 from .models import (
     CATEGORY_LABELS,
@@ -45,11 +49,10 @@ from .models import (
     Cluster,
     Observation,
 )
+from .reference import reference_markdown
 from .validate import Casebook
 
 SITE_NAME = "共富案例库"
-# Characters Python-Markdown treats as escapable; a backslash before any other character would show.
-_MD_SPECIALS = set("\\`*_{}[]()>#+-.!|")
 DESENSITISED_NOTE = "原文已脱敏，具体数值未公开"
 _ANCHOR = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 
@@ -75,6 +78,8 @@ class Site:
     nav: list[Any] = field(default_factory=list)
     search_terms: list[str] = field(default_factory=list)
     chart_stats: ChartStats = field(default_factory=ChartStats)
+    # Generated pages that belong in a hand-written section of the navigation (by folder).
+    section_pages: list[str] = field(default_factory=lambda: ["guide/reference.md"])
 
     @property
     def stylesheets(self) -> list[str]:
@@ -91,23 +96,6 @@ class Site:
 
 
 # --------------------------------------------------------------------------- escaping and links
-
-
-def md_escape(text: Any) -> Markup:
-    """Text safe inside a Markdown heading or paragraph: HTML-escaped, Markdown syntax neutralised."""
-    html = str(escape(str(text)))
-    return Markup("".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in html).replace("\n", " "))
-
-
-_TITLE_LOOKALIKES = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇"})
-
-
-def plain_title(text: str) -> str:
-    """A page title for MkDocs: its theme prints titles without escaping (navigation, <title>
-    after ``striptags``, which also unescapes entities), so HTML-significant characters are swapped
-    for their full-width look-alikes. Real names never contain them; hostile ones lose their bite.
-    """
-    return " ".join(str(text).split()).translate(_TITLE_LOOKALIKES)
 
 
 def relative_url(from_url: str, to: str) -> str:
@@ -177,6 +165,8 @@ def environment(overrides: Path | None = None) -> Environment:
         CATEGORY_LABELS=CATEGORY_LABELS,
         DIRECTION_LABELS=DIRECTION_LABELS,
         DESENSITISED_NOTE=DESENSITISED_NOTE,
+        STATE_LABELS=STATE_LABELS,
+        STATE_MARKS=STATE_MARKS,
         SITE_NAME=SITE_NAME,
         href=_href,
         anchor=anchor,
@@ -256,15 +246,20 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
         series = [(f.owner.name, f.observation) for f in figures]
         r.add("indicator.md.j2", f"indicators/{ind.id}.md", indicator_url(ind.id), ind.name, indicator=ind,
               figures=figures, charts=render_charts(compare_charts(ind, series), renderer))
+    cells = {(c.cluster_id, c.indicator_id): c for c in completeness(book)}
+    totals = {state: sum(1 for c in cells.values() if c.state == state) for state in STATE_LABELS}
+    r.add("completeness.md.j2", "completeness.md", "completeness/", "数据完整度", clusters=clusters, cells=cells,
+          totals=totals)
     r.add("tags.md.j2", "tags.md", "tags/", "标签", clusters=clusters)
     r.add("sources.md.j2", "sources.md", "sources/", "来源")
+    r.pages.append(SitePage("guide/reference.md", "guide/reference/", "字段参考", reference_markdown()))
 
     nav: list[Any] = [{"首页": "index.md"}]
     if book.alliance:
         nav.append({plain_title(book.alliance.name): "alliance.md"})
     nav.append({"组团": [{plain_title(cluster_title(c)): f"cases/{c.id}.md"} for c in clusters]})
     nav += [{"发展模式与机制": "models.md"}, {"经验启示": "lessons.md"}, {"指标": "indicators/index.md"},
-            {"标签": "tags.md"}, {"来源": "sources.md"}]
+            {"数据完整度": "completeness.md"}, {"标签": "tags.md"}, {"来源": "sources.md"}]
     data = [SiteAsset(f.path, f.content) for f in build_downloads(book, d)]
     data += [SiteAsset(c.png_path, c.png) for c in r.charts]
     return Site(pages=r.pages, assets=package_assets() + data, nav=nav, chart_stats=renderer.stats)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from .charts import ChartRenderer
 from .errors import CasebookInvalid
@@ -28,12 +29,34 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
     return site
 
 
-def content_nav(docs_dir: Path) -> list[str]:
-    """Hand-written pages (content/), after the generated ones, in file-name order."""
-    if not docs_dir.is_dir():
-        return []
-    return sorted(p.relative_to(docs_dir).as_posix() for p in docs_dir.rglob("*.md")
-                  if p.name != "index.md" and not any(part.startswith((".", "_")) for part in p.parts))
+def content_nav(docs_dir: Path, generated: list[str] | None = None) -> list[Any]:
+    """Hand-written pages (content/) after the generated ones, in file-name order. A folder becomes a
+    section titled by its index page's heading; generated pages inside that folder (such as the
+    field reference under guide/) join its section."""
+    paths = set(generated or [])
+    if docs_dir.is_dir():
+        paths |= {p.relative_to(docs_dir).as_posix() for p in docs_dir.rglob("*.md")
+                  if not any(part.startswith((".", "_")) for part in p.relative_to(docs_dir).parts)}
+    paths.discard("index.md")
+    top = sorted(p for p in paths if "/" not in p)
+    folders: dict[str, list[str]] = {}
+    for p in sorted(paths - set(top)):
+        folder = p.split("/", 1)[0]
+        if (docs_dir / folder / "index.md").is_file():  # only hand-written sections
+            folders.setdefault(folder, []).append(p)
+    nav: list[Any] = list(top)
+    for folder, pages in folders.items():
+        index = f"{folder}/index.md"
+        ordered = [index] + [p for p in pages if p != index]
+        nav.append({_heading(docs_dir / index) or folder: ordered})
+    return nav
+
+
+def _heading(path: Path) -> str | None:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None
 
 
 class BuildFailed(Exception):

@@ -321,6 +321,21 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]])
     return ck.errors
 
 
+PLACEHOLDER = "【待填写】"
+
+
+def _placeholders(data: Any, loc: Path_ = ()) -> Iterator[Path_]:
+    """Where a scaffolded file (`casebook new`) still holds the placeholder text."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _placeholders(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from _placeholders(item, (*loc, i))
+    elif isinstance(data, str) and PLACEHOLDER in data:
+        yield loc
+
+
 def _raw_ids(data: Any) -> Iterator[str]:
     if isinstance(data, dict):
         if isinstance(data.get("id"), str):
@@ -496,12 +511,26 @@ def load_casebook(root: Path) -> tuple[Casebook, list[CaseError]]:
             book.invalid_ids.add(path.stem)
             continue
         model_cls = FILE_MODELS[kind]
+        holes = list(_placeholders(loaded.data))
+        for loc in holes:
+            pos = loaded.pos(loc)
+            title, _, _ = field_info(model_cls, loc)
+            errors.append(CaseError(display, pos.line, pos.column, dotted(loc),
+                                    f"这里还是占位文字“{PLACEHOLDER}”。提示：按注释填写真实内容；暂时没有的可选字段可以整行删去",
+                                    title))
         try:
             model = model_cls.model_validate(loaded.data)
         except ValidationError as exc:
             book.failed_kinds.add(kind)
-            errors.extend(_model_errors(exc, model_cls, loaded))
+            errors.extend(e for e in _model_errors(exc, model_cls, loaded)
+                          if not any(e.field == dotted(h) or e.field.startswith(dotted(h) + ".")
+                                     or e.field.startswith(dotted(h) + "[") for h in holes))
             # Keep references into this file from cascading into "unknown id" errors elsewhere.
+            book.invalid_ids.update(_raw_ids(loaded.data))
+            continue
+        if holes:
+            # An unfinished file is not checked against the others until it is filled in.
+            book.failed_kinds.add(kind)
             book.invalid_ids.update(_raw_ids(loaded.data))
             continue
         parsed.append((loaded, kind, model))
