@@ -193,3 +193,19 @@ def test_source_files_must_stay_inside_the_casebook(check, book, file_value, mes
     rc, payload = check.json(book)
     assert rc == 1
     assert any(e["field"] == "sources[0].file" and message in e["message"] for e in payload["errors"]), payload
+
+
+def test_hand_written_pages_are_sanitised_too(tmp_path):
+    """content/ also arrives by pull request: raw HTML and javascript: links in Markdown are removed."""
+    project = make_project(tmp_path, FICTIONAL)
+    (project / "content" / "extra.md").write_text(
+        "# 附加页\n\n<script>alert('c1')</script>\n\n[点我](javascript:alert('c2'))\n\n"
+        "<a href=\"JAVASCRIPT:alert('c3')\" onclick=\"alert('c4')\">链接</a>\n\n<iframe src=\"https://evil.example\"></iframe>\n",
+        encoding="utf-8")
+    site = build_project(project)
+    a = audit(site / "extra" / "index.html")
+    assert not any("alert(" in s for s in a.script_text)
+    for tag, attrs in a.tags:
+        assert tag != "iframe"
+        assert not any(name.startswith("on") for name in attrs)
+        assert not attrs.get("href", "").lower().startswith("javascript:")
