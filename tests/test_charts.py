@@ -188,3 +188,25 @@ def test_renderer_without_cache_renders_every_time():
     renderer = ChartRenderer(None)
     render_site(book, charts=renderer)
     assert renderer.stats.rendered == 9 and renderer.stats.cached == 0
+
+
+def test_many_clusters_keep_charts_readable():
+    """At province scale the comparison drops the unreadable line chart and caps the bars."""
+    from decimal import Decimal
+
+    from casebook.charts import MAX_BARS, MAX_LINES, compare_charts
+    from casebook.figures import ParsedFigure
+    from casebook.models import Indicator, Observation
+
+    ind = Indicator(id="x", name="虚构指标", unit="万元", definition="虚构。", direction="neutral", category="basics")
+    series = []
+    for i in range(40):
+        for year in (2022, 2023):
+            value = "*" if i % 10 == 0 else Decimal(i * 10 + year - 2022)
+            obs = Observation(indicator="x", year=year, value=ParsedFigure(value, "万元"))
+            series.append((f"虚构{i:02d}", obs))
+    charts = compare_charts(ind, series)
+    assert [c.kind for c in charts] == ["compare-bars"]  # 40 series > MAX_LINES
+    assert MAX_LINES < 40 and len(charts[0].points) == MAX_BARS
+    assert "只画数值最大的 30 个；全部 40 个见下表" in charts[0].summary
+    assert charts[0].points[0].label == "虚构39"

@@ -119,14 +119,21 @@ def to_json(data: list[dict[str, Any]]) -> bytes:
 
 def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _sheet_title(sheet)
-    ws.append([title for _, title, _ in COLUMNS])
-    for cell in ws[1]:
+    # Write-only mode streams rows: several times faster and lighter on memory for big casebooks.
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(_sheet_title(sheet))
+    for letter, width in zip("ABCDEFGHIJKLM", (18, 16, 22, 24, 8, 12, 8, 12, 8, 12, 20, 36, 40), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A2"
+    header = []
+    for _, title, _ in COLUMNS:
+        cell = WriteOnlyCell(ws, value=title)
         cell.font = Font(bold=True)
+        header.append(cell)
+    ws.append(header)
     for row in data:
         values = []
         for key, _, _ in COLUMNS:
@@ -135,13 +142,9 @@ def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
                 v = int(v) if v == v.to_integral() else float(v)  # a real number cell, not text
             values.append("" if v is None else v)
         ws.append(values)
-    ws.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGHIJKLM", (18, 16, 22, 24, 8, 12, 8, 12, 8, 12, 20, 36, 40), strict=True):
-        ws.column_dimensions[letter].width = width
     import datetime as dt
 
-    stamp = dt.datetime(2020, 1, 1)
-    wb.properties.created = wb.properties.modified = stamp
+    wb.properties.created = wb.properties.modified = dt.datetime(2020, 1, 1)
     wb.properties.creator = "共富案例库"
     buf = io.BytesIO()
     wb.save(buf)

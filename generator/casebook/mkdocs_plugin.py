@@ -17,7 +17,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from .render import Site
+from .render import Site, inline_charts
 from .sanitize import sanitize
 from .search import add_bigram_fields, inline_search_index, register_terms
 from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
@@ -52,8 +52,8 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
             raise PluginError(str(exc)) from exc
         register_terms(self.site.search_terms)
         stats = self.site.chart_stats
-        log.info("casebook: charts %d rendered, %d from cache (%.2f s rendering)", stats.rendered, stats.cached,
-                 stats.seconds)
+        log.info("casebook: %d pages generated in %.2f s; charts %d rendered, %d from cache (%.2f s rendering)",
+                 len(self.site.pages), self.site.generation_seconds, stats.rendered, stats.cached, stats.seconds)
         if config.nav is None:
             config.nav = self.site.nav + content_nav(Path(config.docs_dir), self.site.section_pages)
         for css in self.site.stylesheets:
@@ -78,6 +78,10 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
 
     def on_page_content(self, html: str, page, config, files) -> str:
         return sanitize(html)
+
+    def on_post_page(self, output: str, page, config) -> str:
+        assert self.site is not None
+        return inline_charts(output, self.site.chart_svgs)
 
     @event_priority(-100)  # after Material's search plugin has written its index
     def on_post_build(self, config) -> None:

@@ -50,6 +50,7 @@ from .models import (
     Observation,
 )
 from .reference import reference_markdown
+from .sanitize import sanitize
 from .validate import Casebook
 
 SITE_NAME = "共富案例库"
@@ -78,6 +79,8 @@ class Site:
     nav: list[Any] = field(default_factory=list)
     search_terms: list[str] = field(default_factory=list)
     chart_stats: ChartStats = field(default_factory=ChartStats)
+    generation_seconds: float = 0.0
+    chart_svgs: dict[str, str] = field(default_factory=dict)  # chart id → sanitised SVG, for inline_charts
     # Generated pages that belong in a hand-written section of the navigation (by folder).
     section_pages: list[str] = field(default_factory=lambda: ["guide/reference.md"])
 
@@ -173,7 +176,7 @@ def environment(overrides: Path | None = None) -> Environment:
         headline_figures=headline_figures,
         chart_value=value_text,
         table_order=table_order,
-        svg=lambda chart: Markup(chart.svg),  # produced by vl-convert from our spec; sanitised again later
+        svg=chart_slot,
     )
     return env
 
@@ -184,6 +187,22 @@ def anchor(ident: str) -> Markup:
     if not _ANCHOR.fullmatch(ident):
         raise ValueError(f"not an anchor id: {ident!r}")
     return Markup("{#" + ident + "}")
+
+
+_SLOT = '<span class="cb-chart-slot" data-chart="{}"></span>'
+_SLOT_RE = re.compile(r'<span class="cb-chart-slot" data-chart="([a-z0-9-]+)"></span>')
+
+
+def chart_slot(chart: Chart) -> Markup:
+    """Where a chart's SVG goes. The SVG itself is put in after Markdown and search indexing
+    (:func:`inline_charts`): parsing thousands of SVG elements as raw HTML in every page was the
+    largest cost of a build at scale, and chart text is not worth indexing."""
+    return Markup(_SLOT.format(escape(chart.id)))
+
+
+def inline_charts(html: str, svgs: dict[str, str]) -> str:
+    """Replace each chart slot in a finished page with its (sanitised) SVG."""
+    return _SLOT_RE.sub(lambda m: svgs.get(m.group(1), ""), html)
 
 
 @pass_context
@@ -228,6 +247,15 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     d = derive(book)
     r = _Renderer(book, d, environment(overrides))
     renderer = charts or ChartRenderer(None)
+    # Every chart is specified first and rendered in one batch, so cache misses can share the cores.
+    charts_by_page: dict[str, list[Chart]] = {}
+    for cluster in ordered_clusters(book):
+        charts_by_page[f"cases/{cluster.id}"] = cluster_charts(book, cluster)
+    for ind in book.indicators.values():
+        series = [(f.owner.name, f.observation) for f in d.figures_by_indicator.get(ind.id, [])]
+        charts_by_page[f"indicators/{ind.id}"] = compare_charts(ind, series)
+    all_charts = [c for page in charts_by_page.values() for c in page]
+    render_charts(all_charts, renderer)
     clusters = ordered_clusters(book)
     lessons = ordered_lessons(book)
     r.add("home.md.j2", "index.md", "", SITE_NAME, clusters=clusters, lessons=lessons)
@@ -237,15 +265,14 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     for cluster in clusters:
         r.add("cluster.md.j2", f"cases/{cluster.id}.md", cluster_url(cluster.id), cluster_title(cluster),
               cluster=cluster, lessons_here=d.lessons_for(cluster.id),
-              charts=render_charts(cluster_charts(book, cluster), renderer))
+              charts=charts_by_page[f"cases/{cluster.id}"])
     r.add("models.md.j2", "models.md", "models/", "发展模式与机制", clusters=clusters)
     r.add("lessons.md.j2", "lessons.md", "lessons/", "经验启示", lessons=lessons)
     r.add("indicators.md.j2", "indicators/index.md", "indicators/", "指标")
     for ind in book.indicators.values():
         figures = d.figures_by_indicator.get(ind.id, [])
-        series = [(f.owner.name, f.observation) for f in figures]
         r.add("indicator.md.j2", f"indicators/{ind.id}.md", indicator_url(ind.id), ind.name, indicator=ind,
-              figures=figures, charts=render_charts(compare_charts(ind, series), renderer))
+              figures=figures, charts=charts_by_page[f"indicators/{ind.id}"])
     cells = {(c.cluster_id, c.indicator_id): c for c in completeness(book)}
     totals = {state: sum(1 for c in cells.values() if c.state == state) for state in STATE_LABELS}
     r.add("completeness.md.j2", "completeness.md", "completeness/", "数据完整度", clusters=clusters, cells=cells,
@@ -262,7 +289,8 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
             {"数据完整度": "completeness.md"}, {"标签": "tags.md"}, {"来源": "sources.md"}]
     data = [SiteAsset(f.path, f.content) for f in build_downloads(book, d)]
     data += [SiteAsset(c.png_path, c.png) for c in r.charts]
-    return Site(pages=r.pages, assets=package_assets() + data, nav=nav, chart_stats=renderer.stats)
+    return Site(pages=r.pages, assets=package_assets() + data, nav=nav, chart_stats=renderer.stats,
+                chart_svgs={c.id: sanitize(c.svg) for c in all_charts})
 
 
 def cluster_charts(book: Casebook, cluster: Cluster) -> list[Chart]:

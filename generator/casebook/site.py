@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,13 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
 
     ``chart_cache`` is a directory of rendered chart SVGs, keyed by spec hash and kept across builds.
     """
+    start = time.perf_counter()
     book, errors = load_casebook(cases)
     if errors:
         raise CasebookInvalid(errors)
     site = render_site(book, overrides, ChartRenderer(chart_cache))
     site.search_terms = search_terms(book)
+    site.generation_seconds = time.perf_counter() - start
     return site
 
 
