@@ -22,8 +22,7 @@ INDICATORS = [
     ("households", "电商户数（虚构）", "家", "ecommerce"),
     ("area", "区域总面积（虚构）", "平方公里", "basics"),
 ]
-WORDS = ("竹笋 茶叶 山核桃 高山蔬菜 粮油 民宿 研学 直播 电商 冷链 合作社 共富工坊 土地流转 村集体 党建联建 "
-         "数字田园 农文旅 共富贷 两进两回 非粮化 乡贤 新农人 农事服务 品牌 物流 加工 采摘 红色文化").split()
+WORDS = ["竹笋", "茶叶", "山核桃", "高山蔬菜", "粮油", "民宿", "研学", "直播", "电商", "冷链", "合作社", "共富工坊", "土地流转", "村集体", "党建联建", "数字田园", "农文旅", "共富贷", "两进两回", "非粮化", "乡贤", "新农人", "农事服务", "品牌", "物流", "加工", "采摘", "红色文化"]
 
 
 def _sentence(rng: random.Random, length: int) -> str:
@@ -56,7 +55,7 @@ def write_casebook(root: Path, clusters: int, seed: int = 7) -> Path:
         for m in range(5):
             lines += [f"  - title: 举措{m + 1}", f"    description: {_sentence(rng, 90)}"]
         lines.append("partners:")
-        for p in range(4):
+        for _p in range(4):
             lines += [f"  - name: {name}", f"    kind: {rng.choice(['company', 'cooperative', 'university', 'bank'])}",
                       f"    role: {_sentence(rng, 40)}"]
         lines.append("outcomes:")
