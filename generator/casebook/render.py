@@ -214,7 +214,6 @@ class _Renderer:
     def __init__(self, book: Casebook, derived: Derived, env: Environment) -> None:
         self.book, self.d, self.env = book, derived, env
         self.pages: list[SitePage] = []
-        self.charts: list[Chart] = []
 
     def source(self, ref: str | None) -> dict[str, str] | None:
         if not ref:
@@ -232,7 +231,6 @@ class _Renderer:
         return {"label": label, "url": anchor}
 
     def add(self, template: str, path: str, url: str, title: str, **ctx: Any) -> None:
-        self.charts.extend(ctx.get("charts", []))
         content = self.env.get_template(template).render(
             book=self.book, d=self.d, page_url=url, title=title, source=self.source,
             indicators=self.book.indicators, **ctx)
@@ -288,7 +286,7 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     nav += [{"发展模式与机制": "models.md"}, {"经验启示": "lessons.md"}, {"指标": "indicators/index.md"},
             {"数据完整度": "completeness.md"}, {"标签": "tags.md"}, {"来源": "sources.md"}]
     data = [SiteAsset(f.path, f.content) for f in build_downloads(book, d)]
-    data += [SiteAsset(c.png_path, c.png) for c in r.charts]
+    data += [SiteAsset(c.png_path, c.png) for c in all_charts]
     return Site(pages=r.pages, assets=package_assets() + data, nav=nav, chart_stats=renderer.stats,
                 chart_svgs={c.id: sanitize(c.svg) for c in all_charts})
 
