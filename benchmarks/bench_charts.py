@@ -29,7 +29,7 @@ def main(runs: int = 5) -> None:
             second = prepare_site(FIGURES, chart_cache=Path(tmp))
             warm.append(time.perf_counter() - start)
             rendered, cached = second.chart_stats.rendered, second.chart_stats.cached
-    print("| charts | render per chart, SVG+PNG (s) | site, cold cache (s) | site, warm cache (s) | warm: rendered / from cache |")
+    print("| charts | draw per chart, SVG (s) | site, cold cache (s) | site, warm cache (s) | warm: rendered / from cache |")
     print("|---:|---:|---:|---:|---|")
     print(f"| {first.chart_stats.rendered} | {statistics.median(per_chart):.3f} | {statistics.median(cold):.2f} "
           f"| {statistics.median(warm):.2f} | {rendered} / {cached} (hit rate {second.chart_stats.hit_rate:.0%}) |")

@@ -112,13 +112,18 @@ def test_narrow_screen_has_no_horizontal_scroll(browser, base):
 
 
 @pytest.fixture(scope="module")
-def figures_base(tmp_path_factory):
-    from browser_support import serve_directory
+def figures_site(tmp_path_factory) -> Path:
     from sitebuild import build_project, make_project
 
-    site = build_project(make_project(tmp_path_factory.mktemp("figs"), Path(__file__).parent / "fixtures"
+    return build_project(make_project(tmp_path_factory.mktemp("figs"), Path(__file__).parent / "fixtures"
                                       / "fictional_figures"))
-    with serve_directory(site) as url:
+
+
+@pytest.fixture(scope="module")
+def figures_base(figures_site):
+    from browser_support import serve_directory
+
+    with serve_directory(figures_site) as url:
         yield url
 
 
@@ -147,3 +152,36 @@ def test_chart_page_accessibility(page, figures_base):
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
                for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert not serious, "\n".join(map(str, serious))
+
+
+@pytest.mark.parametrize("over", ["http", "file"])
+def test_chart_exports_png_and_svg_in_the_browser(browser, figures_site, figures_base, over):
+    """PNG and SVG downloads are made from the inline chart by the page itself: no request, no file
+    on the server, and they work when the site is opened from disk."""
+    import struct
+
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    requests: list[str] = []
+    pg.on("request", lambda r: requests.append(r.url))
+    if over == "http":
+        pg.goto(figures_base + "cases/fictional-alpha/")
+    else:
+        pg.goto((figures_site / "cases" / "fictional-alpha" / "index.html").as_uri())
+    pg.wait_for_load_state("networkidle")
+    box = pg.locator(".cb-chart-export").first
+    assert box.is_visible()
+    with pg.expect_download() as got:
+        box.locator("button.cb-chart-png").click()
+    download = got.value
+    assert download.suggested_filename == "trend-fictional-alpha-collective-income.png"
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", data[16:24])
+    assert width == 1280 and height > 400  # twice the 640-unit chart
+    with pg.expect_download() as got:
+        box.locator("button.cb-chart-svgdl").click()
+    svg = Path(got.value.path()).read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and "村集体经营性收入（虚构）" in svg and 'xmlns="http://www.w3.org/2000/svg"' in svg
+    assert [u for u in requests if not (u.startswith(("blob:", "data:", "file:")) or is_local(u, figures_base))] == []
+    context.close()

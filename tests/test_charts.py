@@ -56,7 +56,7 @@ def test_desensitised_year_is_a_gap_not_a_zero(fig_site):
     assert labels == ["2019", "2020", "2021", "2022", "2023"], "the year axis keeps its full domain"
     assert re.search(r">\*</text>", svg), "the gap is labelled *"
     points = re.findall(r'class="mark-symbol[^"]*".*?</g>', svg, re.S)[0]
-    assert points.count("<path") == 4  # four disclosed years, no point for the '*' year
+    assert points.count("<circle") == 4  # four disclosed years, no point for the '*' year
 
 
 def test_bars_absent_for_desensitised_cluster(fig_site):
@@ -66,7 +66,7 @@ def test_bars_absent_for_desensitised_cluster(fig_site):
     bars = figs[1]
     svg = bars[bars.index("<svg"):bars.index("</svg>")]
     rect_group = re.search(r'class="mark-rect[^"]*".*?</g>', svg, re.S).group(0)
-    assert rect_group.count("<path") == 2  # 甲 and 乙; 丙 is desensitised: no bar
+    assert rect_group.count("<rect") == 2  # 甲 and 乙; 丙 is desensitised: no bar
     assert "“虚构丙”组团" in svg and re.search(r">\*</text>", svg)
     assert "2023年“虚构甲”组团最高（138万元），“虚构乙”组团最低（60万元）；“虚构丙”组团2023年的数值原文脱敏（*），图中不画柱。" in bars
 
@@ -128,11 +128,11 @@ def test_downloads_are_linked_from_pages(fig_site):
     assert 'href="downloads/casebook.xlsx"' in (fig_site / "index.html").read_text(encoding="utf-8")
 
 
-def test_png_export_exists_for_every_chart(fig_site):
+def test_every_chart_offers_export_and_no_image_files_are_written(fig_site):
     html = page(fig_site, "cases/fictional-alpha")
-    for href in re.findall(r'class="cb-chart-png" href="([^"]+)"', html):
-        png = (fig_site / "cases" / "fictional-alpha" / href).resolve()
-        assert png.read_bytes().startswith(b"\x89PNG"), href
+    exports = re.findall(r'<span class="cb-chart-export" data-chart="([a-z0-9-]+)" hidden="">', html)
+    assert exports == ["trend-fictional-alpha-collective-income", "trend-fictional-alpha-e-commerce-sales"]
+    assert not (fig_site / "charts").exists(), "PNGs are drawn in the reader's browser, not at build time"
 
 
 def test_second_build_renders_no_chart(tmp_path):

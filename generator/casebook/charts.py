@@ -1,12 +1,13 @@
-"""Indicator charts: Altair builds Vega-Lite specs, vl-convert renders them to SVG at build time.
+"""Indicator charts: specs from the data, drawn as SVG at build time (:mod:`casebook.chartsvg`).
 
 Honest figures: only disclosed numbers are drawn. A desensitised value ('*') is a gap — the line
 breaks, the bar is absent and a '*' stands at the baseline in its place — and the year axis keeps
 every year of the series. Unknown values are simply not there. Each chart comes with a Chinese
 summary generated from the data and a table of exactly the values plotted.
 
-Rendering costs about 0.1–0.2 s a chart, so SVGs are cached on disk by a hash of their spec: a chart
-whose spec has not changed is never rendered twice, across builds.
+SVGs are cached on disk by a hash of their spec and of the drawing code: a chart whose spec has not
+changed is never drawn twice, across builds. PNG export happens in the reader's browser from the
+same SVG (assets/casebook.js), so a build writes no image files.
 """
 
 from __future__ import annotations
@@ -19,15 +20,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .figures import strip_zeros
 from .models import Indicator, Observation
 
-# Explicit CJK stack: the SVG names it for browsers; PNG/PDF export resolves it from system fonts.
-CJK_FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, Source Han Sans SC, sans-serif"
-WIDTH, HEIGHT = 560, 240
 STAR = "*"
 
 
@@ -51,7 +50,7 @@ def table_order(points: list[Point]) -> list[Point]:
 
 @dataclass
 class Chart:
-    """One chart: its spec, the rendered SVG, and the words and table that go with it."""
+    """One chart: its spec, the drawn SVG, and the words and table that go with it."""
 
     id: str
     kind: str  # "trend", "compare-lines" or "compare-bars"
@@ -61,11 +60,6 @@ class Chart:
     points: list[Point]
     spec: dict[str, Any]
     svg: str = ""
-    png: bytes = b""
-
-    @property
-    def png_path(self) -> str:
-        return f"charts/{self.id}.png"
 
 
 @dataclass
@@ -80,48 +74,45 @@ class ChartStats:
         return self.cached / total if total else 0.0
 
 
+@functools.cache
+def _drawing_version() -> str:
+    # Any change to the drawing code changes every key, so stale SVGs are never reused.
+    code = (resources.files("casebook") / "chartsvg.py").read_bytes()
+    return hashlib.sha256(code).hexdigest()[:16]
+
+
 class ChartRenderer:
-    """Renders specs to SVG through a content-addressed cache directory (None: no cache)."""
+    """Draws specs to SVG through a content-addressed cache directory (None: no cache)."""
 
     def __init__(self, cache_dir: Path | None = None) -> None:
         self.cache_dir = cache_dir
         self.stats = ChartStats()
 
     def key(self, spec: dict[str, Any]) -> str:
-        import vl_convert
-
-        material = json.dumps(spec, sort_keys=True, ensure_ascii=False) + getattr(vl_convert, "__version__", "")
+        material = json.dumps(spec, sort_keys=True, ensure_ascii=False) + _drawing_version()
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
-    def _paths(self, spec: dict[str, Any]) -> tuple[Path, Path] | None:
-        if self.cache_dir is None:
-            return None
-        key = self.key(spec)
-        return self.cache_dir / f"{key}.svg", self.cache_dir / f"{key}.png"
+    def _path(self, spec: dict[str, Any]) -> Path | None:
+        return None if self.cache_dir is None else self.cache_dir / f"{self.key(spec)}.svg"
 
-    def cached(self, spec: dict[str, Any]) -> bool:
-        paths = self._paths(spec)
-        return paths is not None and paths[0].is_file() and paths[1].is_file()
-
-    def store(self, spec: dict[str, Any], svg: str, png: bytes) -> None:
-        paths = self._paths(spec)
-        if paths is not None:
-            _write_atomic(paths[0], svg.encode("utf-8"))
-            _write_atomic(paths[1], png)
-
-    def render(self, spec: dict[str, Any]) -> tuple[str, bytes]:
-        """The chart's SVG, and a 2× PNG for reports and slides drawn from that SVG (its Chinese text
-        needs a CJK system font such as fonts-noto-cjk). Both come from the cache when present."""
-        paths = self._paths(spec)
-        if paths is not None and paths[0].is_file() and paths[1].is_file():
-            self.stats.cached += 1
-            return paths[0].read_text(encoding="utf-8"), paths[1].read_bytes()
+    def render(self, spec: dict[str, Any]) -> str:
+        """The chart's SVG, from the cache when present."""
+        path = self._path(spec)
+        if path is not None:
+            try:
+                svg = path.read_text(encoding="utf-8")
+            except OSError:
+                pass
+            else:
+                self.stats.cached += 1
+                return svg
         start = time.perf_counter()
-        svg, png = _render_uncached(spec)
+        svg = _render_uncached(spec)
         self.stats.seconds += time.perf_counter() - start
         self.stats.rendered += 1
-        self.store(spec, svg, png)
-        return svg, png
+        if path is not None:
+            _write_atomic(path, svg.encode("utf-8"))
+        return svg
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -207,94 +198,20 @@ def bars_summary(points: list[Point], year: int, unit: str) -> str:
 # --------------------------------------------------------------------------- specs
 
 
-def _config(chart: Any) -> Any:
-    return chart.configure(font=CJK_FONT, background="white").configure_axis(
-        labelFont=CJK_FONT, titleFont=CJK_FONT, labelFontSize=12, titleFontSize=12,
-    ).configure_legend(labelFont=CJK_FONT, titleFont=CJK_FONT, orient="bottom").configure_title(
-        font=CJK_FONT, fontSize=14, anchor="start",
-    ).configure_view(stroke=None)
-
-
 def _rows(points: list[Point]) -> list[dict[str, Any]]:
     # Desensitised values go in as null (a gap), with a separate flag for the '*' marker.
-    return [{"系列": p.label, "年份": str(p.year), "数值": float(p.value) if p.disclosed else None,
-             "脱敏": not p.disclosed} for p in points]
-
-
-# Altair builds each kind of chart once, with placeholders; each chart's spec is that template with
-# its data, title and domains filled in. Building a layered chart with Altair costs ~60 ms (deep
-# copies), filling a template well under 1 ms — which matters at a thousand clusters.
-_TITLE, _UNIT, _DOMAIN, _LABELS, _ROWS = "\x00title", "\x00unit", "\x00domain", "\x00labels", {"\x00": "rows"}
-
-
-@functools.cache
-def _line_template(colour: bool) -> str:
-    import altair as alt
-
-    base = alt.Chart(alt.Data(values=[_ROWS])).encode(
-        x=alt.X("年份:O", scale=alt.Scale(domain=[_DOMAIN]), axis=alt.Axis(labelAngle=0, title="年份")),
-    )
-    colour_enc = (alt.Color("系列:N", title=None, scale=alt.Scale(domain=[_LABELS]), sort=[_LABELS]) if colour
-                  else alt.value("#a8201a"))
-    # Desensitised years stay in the data as nulls, and 'break-paths' makes each one a gap in the
-    # line instead of a segment joining its neighbours.
-    line = base.mark_line(point=alt.OverlayMarkDef(size=50, filled=True), strokeWidth=2,
-                          invalid="break-paths-show-domains").encode(
-        y=alt.Y("数值:Q", title=_UNIT, axis=alt.Axis(format=",~r")),
-        color=colour_enc,
-    )
-    # A '*' at the baseline marks each desensitised year, in its series' colour.
-    stars = base.mark_text(text=STAR, fontSize=16, fontWeight="bold", dy=-8).encode(
-        y=alt.value(HEIGHT), color=colour_enc if colour else alt.value("#5f6368"),
-    ).transform_filter("datum['脱敏'] == true")
-    chart = alt.layer(line, stars).properties(title=_TITLE, width=WIDTH, height=HEIGHT)
-    return json.dumps(_config(chart).to_dict(validate=False), ensure_ascii=False)
-
-
-@functools.cache
-def _bar_template() -> str:
-    import altair as alt
-
-    base = alt.Chart(alt.Data(values=[_ROWS])).encode(
-        x=alt.X("系列:N", scale=alt.Scale(domain=[_LABELS]), sort=[_LABELS],
-                axis=alt.Axis(labelAngle=0, title=None, labelLimit=120)),
-    )
-    bars = base.mark_bar(color="#a8201a").encode(
-        y=alt.Y("数值:Q", title=_UNIT, axis=alt.Axis(format=",~r"))).transform_filter("datum['脱敏'] == false")
-    labels_on_bars = base.mark_text(dy=-6, fontSize=11).encode(
-        y=alt.Y("数值:Q"), text=alt.Text("数值:Q", format=",~r"),
-    ).transform_filter("datum['脱敏'] == false")
-    stars = base.mark_text(text=STAR, fontSize=16, fontWeight="bold", dy=-8, color="#5f6368").encode(
-        y=alt.value(HEIGHT),
-    ).transform_filter("datum['脱敏'] == true")
-    chart = alt.layer(bars, labels_on_bars, stars).properties(title=_TITLE, width=WIDTH, height=HEIGHT)
-    return json.dumps(_config(chart).to_dict(validate=False), ensure_ascii=False)
-
-
-def _fill(node: Any, values: dict[str, Any]) -> Any:
-    if isinstance(node, dict):
-        if node == _ROWS:
-            return values["rows"]
-        return {k: _fill(v, values) for k, v in node.items()}
-    if isinstance(node, list):
-        if node == [_ROWS]:
-            return values["rows"]
-        if node in ([_DOMAIN], [_LABELS]):
-            return values[node[0]]
-        return [_fill(v, values) for v in node]
-    if isinstance(node, str) and node in (_TITLE, _UNIT):
-        return values[node]
-    return node
+    return [{"series": p.label, "year": str(p.year), "value": float(p.value) if p.disclosed else None,
+             "star": not p.disclosed} for p in points]
 
 
 def line_spec(points: list[Point], title: str, unit: str, years: list[int], colour: bool) -> dict[str, Any]:
     labels = list(dict.fromkeys(p.label for p in points))
-    return _fill(json.loads(_line_template(colour)), {
-        "rows": _rows(points), _TITLE: title, _UNIT: unit, _DOMAIN: [str(y) for y in years], _LABELS: labels})
+    return {"kind": "line", "title": title, "unit": unit, "years": [str(y) for y in years], "labels": labels,
+            "colour": colour, "rows": _rows(points)}
 
 
 def bar_spec(points: list[Point], title: str, unit: str, labels: list[str]) -> dict[str, Any]:
-    return _fill(json.loads(_bar_template()), {"rows": _rows(points), _TITLE: title, _UNIT: unit, _LABELS: labels})
+    return {"kind": "bars", "title": title, "unit": unit, "labels": labels, "rows": _rows(points)}
 
 
 # --------------------------------------------------------------------------- charts for pages
@@ -357,40 +274,17 @@ def compare_charts(indicator: Indicator, series: list[tuple[str, Observation]]) 
 
 
 def render(charts: list[Chart], renderer: ChartRenderer) -> list[Chart]:
-    """Fill in every chart's SVG and PNG. Cache misses are rendered in parallel worker processes when
-    there are enough of them to repay the workers' start-up (vl-convert holds the GIL, so threads
-    would not help)."""
-    missing = [c for c in charts if not renderer.cached(c.spec)]
-    workers = min(os.cpu_count() or 1, len(missing) // PARALLEL_FROM)
-    if workers > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        start = time.perf_counter()
-        # spawn, not fork: vl-convert runs a JavaScript engine on threads that must not be forked.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            done = dict(zip((id(c) for c in missing),
-                            pool.map(_render_uncached, [c.spec for c in missing], chunksize=8), strict=True))
-        renderer.stats.seconds += time.perf_counter() - start
-        for chart in missing:
-            chart.svg, chart.png = done[id(chart)]
-            renderer.store(chart.spec, chart.svg, chart.png)
-        renderer.stats.rendered += len(missing)
+    """Fill in every chart's SVG (from the cache when its spec has been drawn before)."""
     for chart in charts:
         if not chart.svg:
-            chart.svg, chart.png = renderer.render(chart.spec)
+            chart.svg = renderer.render(chart.spec)
     return charts
 
 
-PARALLEL_FROM = 16  # misses per worker process before parallel rendering pays off
+def _render_uncached(spec: dict[str, Any]) -> str:
+    from .chartsvg import draw
 
-
-def _render_uncached(spec: dict[str, Any]) -> tuple[str, bytes]:
-    import vl_convert
-
-    svg = vl_convert.vegalite_to_svg(spec)
-    # The PNG from the SVG rather than the spec: resvg draws it in a third of the time.
-    return svg, vl_convert.svg_to_png(svg, scale=2)
+    return draw(spec)
 
 
 def value_text(point: Point, unit: str) -> str:

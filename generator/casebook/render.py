@@ -286,7 +286,6 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     nav += [{"发展模式与机制": "models.md"}, {"经验启示": "lessons.md"}, {"指标": "indicators/index.md"},
             {"数据完整度": "completeness.md"}, {"标签": "tags.md"}, {"来源": "sources.md"}]
     data = [SiteAsset(f.path, f.content) for f in build_downloads(book, d)]
-    data += [SiteAsset(c.png_path, c.png) for c in all_charts]
     return Site(pages=r.pages, assets=package_assets() + data, nav=nav, chart_stats=renderer.stats,
                 chart_svgs={c.id: sanitize(c.svg) for c in all_charts})
 

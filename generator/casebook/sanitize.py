@@ -15,7 +15,7 @@ _TEXT_TAGS = {
     "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4",
     "h5", "h6", "header", "hr", "i", "img", "ins", "kbd", "li", "mark", "nav", "ol", "p", "pre", "q", "s",
     "samp", "section", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
-    "tfoot", "th", "thead", "time", "tr", "u", "ul", "article", "aside", "label", "input",
+    "tfoot", "th", "thead", "time", "tr", "u", "ul", "article", "aside", "label", "input", "button",
 }
 _SVG_TAGS = {"svg", "g", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text",
              "tspan", "title", "desc", "defs", "clippath", "lineargradient", "stop"}
@@ -30,6 +30,7 @@ _ATTRS: dict[str, set[str]] = {
     "time": {"datetime"},
     "q": {"cite"},
     "input": {"type", "checked", "disabled"},
+    "button": {"type"},
     "col": {"span"},
     "colgroup": {"span"},
 }

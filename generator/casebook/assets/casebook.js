@@ -33,4 +33,47 @@
   }
   document.addEventListener("DOMContentLoaded", fillAddress);
   window.addEventListener("beforeprint", fillAddress);
+  // Chart export, in the reader's browser: the inline SVG as a file, or drawn onto a canvas at
+  // twice its size for a PNG (white background; Chinese text uses the system's CJK font). Nothing
+  // is fetched, so this works offline and from disk.
+  function chartSvgText(fig) {
+    var svg = fig.querySelector(".cb-chart-svg svg");
+    var clone = svg.cloneNode(true);
+    clone.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+    clone.removeAttribute("aria-hidden");
+    return { svg: svg, text: '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(clone) };
+  }
+  function save(blob, name) {
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  }
+  function exportChart(box, kind) {
+    var fig = box.closest("figure.cb-chart"), id = box.getAttribute("data-chart");
+    var got = chartSvgText(fig);
+    if (kind === "svg") { save(new Blob([got.text], { type: "image/svg+xml" }), id + ".svg"); return; }
+    var box2 = got.svg.viewBox.baseVal, scale = 2;
+    var img = new Image();
+    img.onload = function () {
+      var canvas = document.createElement("canvas");
+      canvas.width = box2.width * scale;
+      canvas.height = box2.height * scale;
+      var ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+      canvas.toBlob(function (blob) { save(blob, id + ".png"); }, "image/png");
+    };
+    img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(got.text);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".cb-chart-export").forEach(function (box) {
+      box.hidden = false;  // without script there is nothing to offer; the table has every value
+      box.querySelector(".cb-chart-png").addEventListener("click", function () { exportChart(box, "png"); });
+      box.querySelector(".cb-chart-svgdl").addEventListener("click", function () { exportChart(box, "svg"); });
+    });
+  });
 })();
