@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -17,7 +18,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from .render import Site, inline_charts
+from .render import Site, inline_charts, restore_html_blocks, stash_html_blocks
 from .sanitize import sanitize
 from .search import add_bigram_fields, inline_search_index, register_terms
 from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
@@ -33,6 +34,10 @@ class CasebookConfig(Config):
 
 class CasebookPlugin(BasePlugin[CasebookConfig]):
     site: Site | None = None
+    _generated: set[str]
+    _stash: dict[str, list[str]]
+    # Unguessable per build, so no text in a case file can pose as a placeholder.
+    _nonce = ""
 
     def _cases_dir(self, config) -> Path:
         base = Path(config.config_file_path or ".").parent
@@ -70,13 +75,24 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
 
     def on_files(self, files: Files, config) -> Files:
         assert self.site is not None
+        self._generated = {page.path for page in self.site.pages}
+        self._stash, self._nonce = {}, secrets.token_hex(8)
         for page in self.site.pages:
             files.append(File.generated(config, page.path, content=page.content))
         for asset in self.site.assets:
             files.append(File.generated(config, asset.path, content=asset.content))
         return files
 
+    def on_page_markdown(self, markdown: str, page, config, files) -> str:
+        if page.file.src_uri not in self._generated:
+            return markdown
+        markdown, self._stash[page.file.src_uri] = stash_html_blocks(markdown, self._nonce)
+        return markdown
+
     def on_page_content(self, html: str, page, config, files) -> str:
+        blocks = self._stash.pop(page.file.src_uri, None)
+        if blocks is not None:
+            html = restore_html_blocks(html, blocks, self._nonce)
         return sanitize(html)
 
     def on_post_page(self, output: str, page, config) -> str:

@@ -205,6 +205,33 @@ def inline_charts(html: str, svgs: dict[str, str]) -> str:
     return _SLOT_RE.sub(lambda m: svgs.get(m.group(1), ""), html)
 
 
+# Raw HTML blocks of a generated page are set aside while Markdown runs and put back after it:
+# Python-Markdown feeds every raw block through its HTML parser (md_in_html), which was a third of
+# a build at a thousand pages, and our blocks are finished HTML that Markdown must not touch anyway.
+_BLOCK_TAGS = {"div", "p", "dl", "ul", "ol", "section", "figure", "table", "details", "blockquote", "nav",
+               "aside", "header", "footer", "hr", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
+_BLOCK_START = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)[\s>/]")
+
+
+def stash_html_blocks(markdown: str, nonce: str) -> tuple[str, list[str]]:
+    """Replace each blank-line-delimited chunk that starts with a block-level tag by a placeholder
+    paragraph; returns the Markdown and the chunks (see :func:`restore_html_blocks`)."""
+    blocks: list[str] = []
+    out = []
+    for chunk in re.split(r"\n{2,}", markdown):
+        m = _BLOCK_START.match(chunk)
+        if m and m.group(1).lower() in _BLOCK_TAGS and "markdown=" not in chunk:
+            out.append(f"cbslot{nonce}x{len(blocks)}")
+            blocks.append(chunk)
+        else:
+            out.append(chunk)
+    return "\n\n".join(out), blocks
+
+
+def restore_html_blocks(html: str, blocks: list[str], nonce: str) -> str:
+    return re.sub(rf"<p>cbslot{nonce}x(\d+)</p>", lambda m: blocks[int(m.group(1))], html)
+
+
 @pass_context
 def _href(ctx: Any, target: str) -> str:
     return relative_url(ctx["page_url"], target)
