@@ -54,6 +54,8 @@ from .sanitize import sanitize
 from .validate import Casebook
 
 SITE_NAME = "共富案例库"
+NAV_LIMIT = 30  # more clusters than this are listed on an index page, not in the navigation
+CARD_LIMIT = 30  # …nor as cards on the home page
 DESENSITISED_NOTE = "原文已脱敏，具体数值未公开"
 _ANCHOR = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 
@@ -171,6 +173,7 @@ def environment(overrides: Path | None = None) -> Environment:
         STATE_LABELS=STATE_LABELS,
         STATE_MARKS=STATE_MARKS,
         SITE_NAME=SITE_NAME,
+        CARD_LIMIT=CARD_LIMIT,
         href=_href,
         anchor=anchor,
         headline_figures=headline_figures,
@@ -309,7 +312,13 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     nav: list[Any] = [{"首页": "index.md"}]
     if book.alliance:
         nav.append({plain_title(book.alliance.name): "alliance.md"})
-    nav.append({"组团": [{plain_title(cluster_title(c)): f"cases/{c.id}.md"} for c in clusters]})
+    if len(clusters) <= NAV_LIMIT:
+        nav.append({"组团": [{plain_title(cluster_title(c)): f"cases/{c.id}.md"} for c in clusters]})
+    else:
+        # Material draws the whole navigation into every page: a thousand clusters there made each
+        # page a thousand links heavier and each build quadratic. One index page lists them instead.
+        r.add("clusters.md.j2", "cases/index.md", "cases/", "全部组团", clusters=clusters)
+        nav.append({"组团": "cases/index.md"})
     nav += [{"发展模式与机制": "models.md"}, {"经验启示": "lessons.md"}, {"指标": "indicators/index.md"},
             {"数据完整度": "completeness.md"}, {"标签": "tags.md"}, {"来源": "sources.md"}]
     data = [SiteAsset(f.path, f.content) for f in build_downloads(book, d)]
