@@ -11,7 +11,7 @@ import pytest
 from sitebuild import build_project, make_project
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from synthetic import write_casebook  # noqa: E402
+from synthetic import write_casebook
 
 CLUSTERS = 40  # above the navigation limit (30)
 

@@ -47,6 +47,7 @@ def results(page, wait_ms: int = 600) -> list[dict]:
         href: new URL(li.querySelector('a').href).pathname,
         marks: [...li.querySelectorAll('mark')].map(m => m.textContent),
         missing: [...li.querySelectorAll('.md-search-result__terms')].map(p => p.textContent.trim()),
+        text: li.textContent,
     }))""")
 
 
@@ -83,7 +84,8 @@ def hrefs(items: list[dict]) -> list[str]:
 def test_term_inside_a_longer_word(search):
     items = typed(search, "核桃")
     assert "/cases/cloud-ecommerce/" in hrefs(items)
-    assert any("山核桃" in i["marks"] for i in items)
+    # The query is marked where it occurs, inside the longer word too.
+    assert any("核桃" in i["marks"] and "山核桃" in i["text"] for i in items)
 
 
 def test_no_trailing_space_needed(search):
@@ -126,9 +128,89 @@ def test_search_works_from_disk(browser, real_site: Path):
     page.close()
 
 
-def test_domain_dictionary_is_in_the_index(real_site):
-    index = json.loads((real_site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    words = {w for doc in index["docs"] for w in doc["text"].replace("<p>", "").split("\u200b")}
-    for term in ["两进两回", "四带共富", "共富贷", "非粮化"]:
-        assert term in words, term
-    assert all("text_cjk" in doc for doc in index["docs"] if any("\u4e00" <= c <= "\u9fff" for c in doc["text"]))
+def load_shards(site: Path) -> tuple[dict, list[dict]]:
+    """The manifest and every shard, read back the way the worker reads them."""
+    manifest = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["config"]["casebook"]
+    shards = []
+    for n in range(manifest["shards"]):
+        body = (site / "search" / "shards" / f"{n}.js").read_text(encoding="utf-8").lstrip("\ufeff")
+        prefix = f"__cbShard({n},"
+        assert body.startswith(prefix) and body.endswith(");")
+        shards.append(json.loads(body[len(prefix):-2]))
+    return manifest, shards
+
+
+def docs_with(term: str, manifest: dict, shards: list[dict]) -> set[int]:
+    from casebook.search import term_hash
+
+    deltas = shards[term_hash(term) % manifest["shards"]].get(term, [])
+    values, total = [], 0
+    for d in deltas:
+        total += d
+        values.append(total)
+    return {v >> 1 for v in values}
+
+
+def test_every_quoted_term_of_the_seed_is_findable(real_site):
+    """Every name, slogan and term quoted from the source is found by its character pairs."""
+    from casebook.derive import domain_terms
+    from casebook.search import query_terms
+    from casebook.validate import load_casebook
+
+    book, errors = load_casebook(Path(__file__).resolve().parents[1] / "cases")
+    assert not errors
+    manifest, shards = load_shards(real_site)
+    terms = domain_terms(book)
+    assert len(terms) > 100
+    for term in terms:
+        needed = [t for word in query_terms(term) for t in word]
+        found = set.intersection(*(docs_with(t, manifest, shards) for t in needed))
+        assert found, term
+
+
+def test_the_index_is_chunked_and_the_manifest_small(real_site):
+    manifest_bytes = (real_site / "search" / "search_index.json").stat().st_size
+    assert manifest_bytes < 1024, "every page load fetches the manifest; the index itself loads per query"
+    manifest, shards = load_shards(real_site)
+    assert len(shards) == manifest["shards"] >= 1
+    assert manifest["docs"] > manifest["pages"] > 50
+    assert len(list((real_site / "search" / "text").glob("*.js"))) == manifest["pages"]
+
+
+def test_a_query_loads_only_what_it_needs(browser, real_base):
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(real_base)
+    page.click(Q)
+    page.keyboard.type("竹笋", delay=15)
+    page.wait_for_selector(".md-search-result__item")
+    shards = [u for u in requests if "/search/shards/" in u]
+    texts = [u for u in requests if "/search/text/" in u]
+    assert 1 <= len(shards) <= 3 and len(texts) <= 20
+    page.close()
+
+
+def test_hostile_case_text_in_results_is_only_text(browser, tmp_path):
+    """Search results are drawn as HTML: case text must reach them escaped, whatever it holds."""
+    import shutil
+
+    from sitebuild import build_project, make_project
+
+    cases = tmp_path / "cases"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "fictional", cases)
+    hostile = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+    src = cases / "sources" / "fictional.txt"
+    src.write_text(src.read_text(encoding="utf-8") + hostile + "\n", encoding="utf-8")
+    path = cases / "clusters" / "fictional-a.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("summary: 虚构的测试组团，数据均为编造，仅供测试。",
+                                                             f"summary: '虚构核桃 {hostile}'"), encoding="utf-8")
+    site = build_project(make_project(tmp_path, cases))
+    page = open_search(browser, (site / "index.html").as_uri())
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    items = typed(page, "虚构核桃")
+    assert items and any("onerror=alert(1)" in i["text"] for i in items), "shown as text"
+    assert page.evaluate("() => document.querySelectorAll('.md-search-result img, .md-search-result script').length") == 0
+    assert dialogs == [] and page.errors == []
+    page.close()

@@ -20,7 +20,7 @@ from mkdocs.structure.files import File, Files
 
 from .render import Site, inline_charts, restore_html_blocks, stash_html_blocks
 from .sanitize import sanitize
-from .search import add_bigram_fields, inline_search_index, register_terms
+from .search import SearchIndex
 from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
 
 log = logging.getLogger("mkdocs.plugins.casebook")
@@ -47,7 +47,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         base = Path(config.config_file_path or ".").parent
         return (base / (os.environ.get(CACHE_ENV) or self.config.cache_dir)).resolve()
 
-    # Run before Material's search plugin reads jieba, so domain words are known when it segments.
+    # First, so Material's search plugin can be relieved of indexing before it starts.
     @event_priority(100)
     def on_config(self, config):
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
@@ -55,7 +55,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
             self.site = prepare_site(self._cases_dir(config), overrides, self._cache_dir(config))
         except Exception as exc:  # the library's own errors, in Chinese, with file:line:col
             raise PluginError(str(exc)) from exc
-        register_terms(self.site.search_terms)
+        _relieve_material_search(config)
         stats = self.site.chart_stats
         log.info("casebook: %d pages generated in %.2f s; charts %d rendered, %d from cache (%.2f s rendering)",
                  len(self.site.pages), self.site.generation_seconds, stats.rendered, stats.cached, stats.seconds)
@@ -76,6 +76,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
     def on_files(self, files: Files, config) -> Files:
         assert self.site is not None
         self._generated = {page.path for page in self.site.pages}
+        self._search = SearchIndex()
         self._stash, self._nonce = {}, secrets.token_hex(8)
         for page in self.site.pages:
             files.append(File.generated(config, page.path, content=page.content))
@@ -93,23 +94,35 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         blocks = self._stash.pop(page.file.src_uri, None)
         if blocks is not None:
             html = restore_html_blocks(html, blocks, self._nonce)
-        return sanitize(html)
+        html = sanitize(html)
+        self._search.add_page(page.url, page.title or "", html)
+        return html
 
     def on_post_page(self, output: str, page, config) -> str:
         assert self.site is not None
         return inline_charts(output, self.site.chart_svgs)
 
-    @event_priority(-100)  # after Material's search plugin has written its index
     def on_post_build(self, config) -> None:
-        # Bigram fields for Chinese substring search; then what Material's offline plugin does,
-        # minus its switch to .html URLs: the index inlined as a script, which Material's bundle
-        # loads instead of fetching JSON when the site is opened from disk (file://).
-        add_bigram_fields(Path(config.site_dir))
-        inline_search_index(Path(config.site_dir))
+        stats = self._search.write(Path(config.site_dir))
+        log.info("casebook: search index of %d documents in %d shards (%.1f MB)", stats["docs"], stats["shards"],
+                 stats["bytes"] / 1e6)
 
     def on_serve(self, server, config, builder):
         server.watch(str(self._cases_dir(config)))
         return server
+
+
+def _relieve_material_search(config) -> None:
+    """Keep Material's search plugin for its search box, but not its indexing: the casebook writes
+    its own chunked index (casebook.search), and Material's per-page lunr indexing with jieba was a
+    third of a build at a thousand pages. Its page-context and post-build handlers are taken out of
+    the event lists MkDocs runs (it registers bound methods when the plugin is loaded)."""
+    search = config.plugins.get("material/search") or config.plugins.get("search")
+    if search is None:
+        return
+    for event in ("page_context", "post_build"):
+        handlers = config.plugins.events.get(event, [])
+        handlers[:] = [h for h in handlers if getattr(h, "__self__", None) is not search]
 
 
 # --------------------------------------------------------------------------- driving MkDocs

@@ -79,7 +79,6 @@ class Site:
     pages: list[SitePage] = field(default_factory=list)
     assets: list[SiteAsset] = field(default_factory=list)
     nav: list[Any] = field(default_factory=list)
-    search_terms: list[str] = field(default_factory=list)
     chart_stats: ChartStats = field(default_factory=ChartStats)
     generation_seconds: float = 0.0
     chart_svgs: dict[str, str] = field(default_factory=dict)  # chart id → sanitised SVG, for inline_charts
@@ -92,7 +91,8 @@ class Site:
 
     @property
     def scripts(self) -> list[str]:
-        return [a.path for a in self.assets if a.path.endswith(".js") and "/vendor/" not in a.path]
+        return [a.path for a in self.assets if a.path.endswith(".js") and "/vendor/" not in a.path
+                and "/worker/" not in a.path]
 
     @property
     def polyfills(self) -> list[str]:

@@ -1,87 +1,181 @@
-"""Chinese search on top of Material's built-in (lunr) search.
+"""Chinese full-text search that stays fast at province scale: a chunked index of character n-grams.
 
-Material 9.8 segments Chinese with jieba at build time, but its browser side only matches the start
-of a word, drops the tail of a query and ignores text committed by an input method. Three parts fix
-that without replacing Material's search UI:
+Material's own search loads one lunr index of the whole site into the browser and builds it there:
+24 MB and 7 s before the first result at a thousand clusters. This index is cut into pieces instead:
 
-- a domain dictionary built from the case data (共富贷, 两进两回, 四带共富 …) taught to jieba, so the
-  index keeps domain words whole;
-- hidden character-bigram fields added to the index after the build (:func:`add_bigram_fields`);
-- ``assets/search-zh.js``, which rewrites each Chinese query into required bigrams and forwards
-  ``input``/``compositionend`` to the search box.
+- every page is split into documents at its headings (as Material does); each document's text is
+  reduced to index terms — every Han character and character pair, and the prefixes of Latin words
+  and numbers — so any Chinese substring of the text can be found (核桃 in 山核桃, 共富贷 whole)
+  without a word list;
+- term → documents lists are spread over shard files by a hash of the term, so a query loads only
+  the few shards its own terms live in; titles load with the first query, each page's text only when
+  that page is among the results shown (for the snippet and the exact-phrase check);
+- every file is a script calling a loader function, so it also loads from disk (file://), where
+  fetching JSON is not allowed.
+
+The browser half is ``assets/worker/search.js``: it speaks the protocol of Material's search worker,
+so Material's search box, result list and keyboard handling are unchanged. Term rules and the hash
+are implemented twice (here and there) and must agree; tests search the built site in Chromium.
 """
 
 from __future__ import annotations
 
+import hashlib
+import html
 import json
+import math
 import re
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .derive import domain_terms
-from .validate import Casebook
+INDEX_VERSION = 1
+SHARD_TARGET_BYTES = 48_000  # about one small request per query term
+MAX_TEXT = 20_000  # characters of a document's text kept for snippets
 
-# High enough that jieba prefers a domain word over its own split of it.
-_FREQ = 200_000
-
-
-def search_terms(book: Casebook) -> list[str]:
-    return domain_terms(book)
-
-
-def register_terms(terms: list[str]) -> None:
-    """Teach jieba (process-wide, as Material's search plugin uses the default tokenizer) our words."""
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter is not for editors
-    for term in terms:
-        jieba.add_word(term, freq=_FREQ)
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+_WORD = re.compile(r"[0-9a-z]+")
+_HEADING = re.compile(r"<h([1-6])(\s[^>]*)?>(.*?)</h\1>", re.S | re.I)
+_ID = re.compile(r'\sid="([^"]+)"')
+_PERMALINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+# Material's separator, kept in the index's config: its page highlighter (?h=…) splits on it.
+SEPARATOR = r"[\s\u200b\-_,:!=\[\]()\"`/]+|\.(?!\d)|&[lg]t;|(?!\b)(?=[A-Z][a-z])"
 
 
-# Han characters (CJK unified ideographs and extensions, compatibility ideographs).
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
-_TAG = re.compile(r"<[^>]*>")
-# Hidden index fields → the field whose boost they share. Material indexes every configured field
-# but shows only title and text, so these never appear in results.
-BIGRAM_FIELDS = {"title_cjk": "title", "text_cjk": "text"}
+def index_terms(text: str) -> set[str]:
+    """The terms a text is found by: Han unigrams and bigrams, Latin/number word prefixes (≥2)."""
+    norm = unicodedata.normalize("NFKC", text).lower()
+    out: set[str] = set()
+    for run in _HAN.findall(norm):
+        out.update(run)
+        out.update(run[i:i + 2] for i in range(len(run) - 1))
+    for word in _WORD.findall(norm):
+        if len(word) == 1:
+            out.add(word)
+        out.update(word[:k] for k in range(2, min(len(word), 16) + 1))
+    return out
 
 
-def bigrams(value: str) -> str:
-    """Every character pair of every Han run, once, plus each run's last character.
-
-    The index then matches any substring of two or more characters (核桃 in 山核桃) whatever jieba's
-    cut was, and the run-final character lets a one-character query match as a prefix.
-    """
-    value = _TAG.sub(" ", value).replace("\u200b", "")
-    seen: dict[str, None] = {}
-    for run in _HAN_RUN.findall(value):
-        for i in range(len(run) - 1):
-            seen.setdefault(run[i:i + 2], None)
-        seen.setdefault(run[-1], None)
-    return " ".join(seen)
+def query_terms(query: str) -> list[list[str]]:
+    """For each word of a query, the index terms a document needs to match it (as the worker's
+    parse(): a Han run needs its pairs, or itself if one character; a Latin word its prefix)."""
+    norm = unicodedata.normalize("NFKC", query).lower()
+    words = [[run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)] for run in _HAN.findall(norm)]
+    words += [[w[:16]] for w in _WORD.findall(_HAN.sub(" ", norm))]
+    return words
 
 
-def add_bigram_fields(site_dir: Path) -> None:
-    """Add the hidden bigram fields that search-zh.js queries to Material's search index."""
-    path = site_dir / "search" / "search_index.json"
-    if not path.is_file():
-        return
-    index = json.loads(path.read_text(encoding="utf-8"))
-    fields = index["config"]["fields"]
-    for name, source in BIGRAM_FIELDS.items():
-        fields[name] = {"boost": fields.get(source, {}).get("boost", 1.0)}
-    for doc in index["docs"]:
-        for name, source in BIGRAM_FIELDS.items():
-            value = bigrams(doc.get(source) or "")
-            if value:
-                doc[name] = value
-    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+def term_hash(term: str) -> int:
+    """FNV-1a over code points (32 bit); the worker computes the same with Math.imul."""
+    h = 2166136261
+    for ch in term:
+        h = ((h ^ ord(ch)) * 16777619) & 0xFFFFFFFF
+    return h
 
 
-def inline_search_index(site_dir: Path) -> None:
-    """Write search/search_index.js beside the JSON index so search also works from file://."""
-    index = site_dir / "search" / "search_index.json"
-    if index.is_file():
-        (site_dir / "search" / "search_index.js").write_text(
-            "var __index = " + index.read_text(encoding="utf-8"), encoding="utf-8")
+def _plain(fragment: str) -> str:
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+
+
+@dataclass
+class SearchDoc:
+    anchor: str  # "" for the page itself
+    title: str
+    text: str
+
+
+def split_page(title: str, content: str) -> list[SearchDoc]:
+    """A page's documents: the page (title, text before the first sub-heading) and one per heading
+    with an id, each with the text up to the next such heading."""
+    docs = [SearchDoc("", title, "")]
+    pos = 0
+    current = docs[0]
+    for m in _HEADING.finditer(content):
+        ident = _ID.search(m.group(2) or "")
+        if not ident:
+            continue
+        current.text += " " + content[pos:m.start()]
+        pos = m.end()
+        if m.group(1) == "1":
+            continue  # the page title: its text belongs to the page document
+        current = SearchDoc(html.unescape(ident.group(1)), _plain(_PERMALINK.sub("", m.group(3))), "")
+        docs.append(current)
+    current.text += " " + content[pos:]
+    for doc in docs:
+        doc.text = _plain(doc.text)[:MAX_TEXT]
+    return docs
+
+
+@dataclass
+class SearchIndex:
+    """Pages in build order; written out by :meth:`write`."""
+
+    pages: list[tuple[str, str, list[SearchDoc]]] = field(default_factory=list)
+
+    def add_page(self, url: str, title: str, content: str) -> None:
+        self.pages.append((url, _plain(title), split_page(_plain(title), content)))
+
+    def write(self, site_dir: Path) -> dict[str, int]:
+        """Write search/ (manifest, titles, shards, texts); returns sizes for reporting."""
+        out = site_dir / "search"
+        out.mkdir(parents=True, exist_ok=True)
+        table_pages, table_docs, texts = [], [], []
+        postings: dict[str, list[int]] = {}
+        for page_no, (url, title, docs) in enumerate(self.pages):
+            table_pages.append([url, title])
+            page_texts = {}
+            for doc in docs:
+                doc_no = len(table_docs)
+                table_docs.append([page_no, doc.anchor, doc.title])
+                page_texts[doc_no] = doc.text
+                in_title = index_terms(doc.title)
+                for term in in_title | index_terms(doc.text):
+                    # doc number and a title flag in one integer; lists stay sorted by document
+                    postings.setdefault(term, []).append(doc_no * 2 + (term in in_title))
+            texts.append(page_texts)
+        total = sum(len(t) + 4 * len(p) for t, p in postings.items())
+        shards = 1 << max(0, math.ceil(math.log2(max(total / SHARD_TARGET_BYTES, 1))))
+        buckets: list[dict[str, list[int]]] = [{} for _ in range(shards)]
+        for term, plist in sorted(postings.items()):  # sorted: the same casebook gives the same files
+            deltas, prev = [], 0
+            for value in plist:
+                deltas.append(value - prev)
+                prev = value
+            buckets[term_hash(term) % shards][term] = deltas
+        stamp = hashlib.sha256()
+        files: dict[str, str] = {}
+        for n, bucket in enumerate(buckets):
+            files[f"shards/{n}.js"] = f"__cbShard({n},{_json(bucket)});"
+        files["table.js"] = f"__cbTable({_json({'pages': table_pages, 'docs': table_docs})});"
+        for n, page_texts in enumerate(texts):
+            files[f"text/{n}.js"] = f"__cbText({n},{_json(page_texts)});"
+        for name in sorted(files):
+            stamp.update(name.encode() + files[name].encode("utf-8"))
+        for stale in ("shards", "text"):
+            if (out / stale).is_dir():
+                for old in (out / stale).iterdir():
+                    old.unlink()
+        for name, body in files.items():
+            path = out / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # A BOM, so the scripts read as UTF-8 however they are loaded (worker, or <script> on file://)
+            path.write_text("\ufeff" + body, encoding="utf-8")
+        manifest = {
+            "config": {
+                "lang": ["zh"], "separator": SEPARATOR, "pipeline": [],
+                "casebook": {"version": INDEX_VERSION, "shards": shards, "docs": len(table_docs),
+                             "pages": len(table_pages), "stamp": stamp.hexdigest()[:12]},
+            },
+            "docs": [],
+        }
+        body = _json(manifest)
+        (out / "search_index.json").write_text(body, encoding="utf-8")
+        # Material's bundle loads this script instead of fetching the JSON when the site is on disk.
+        (out / "search_index.js").write_text("\ufeffvar __index = " + body + ";", encoding="utf-8")
+        return {"shards": shards, "docs": len(table_docs), "bytes": sum(len(b.encode("utf-8")) for b in files.values())}
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

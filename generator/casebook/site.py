@@ -10,7 +10,6 @@ from typing import Any
 from .charts import ChartRenderer
 from .errors import CasebookInvalid
 from .render import Site, render_site
-from .search import search_terms
 from .validate import load_casebook
 
 CASES_ENV = "CASEBOOK_CASES"  # lets `casebook build --cases DIR` reach the MkDocs plugin
@@ -27,7 +26,6 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
     if errors:
         raise CasebookInvalid(errors)
     site = render_site(book, overrides, ChartRenderer(chart_cache))
-    site.search_terms = search_terms(book)
     site.generation_seconds = time.perf_counter() - start
     return site
 
