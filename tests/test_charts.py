@@ -210,3 +210,25 @@ def test_many_clusters_keep_charts_readable():
     assert MAX_LINES < 40 and len(charts[0].points) == MAX_BARS
     assert "只画数值最大的 30 个；全部 40 个见下表" in charts[0].summary
     assert charts[0].points[0].label == "虚构39"
+
+
+def test_xlsx_text_never_becomes_a_formula(tmp_path):
+    """Case text reaches the workbook as text: '=HYPERLINK(…)' in a quote must not run as a formula."""
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    from casebook.downloads import COLUMNS, to_xlsx
+
+    row = {key: "" for key, _, _ in COLUMNS}
+    row.update(owner="=HYPERLINK(\"http://example.org\",\"x\")", quote="+1+1", value=Decimal("12.5"), year="2023")
+    star = dict(row, value="*")
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(to_xlsx([row, star], "测试（虚构）"))
+    ws = load_workbook(path).active
+    owner, value = ws.cell(2, 2), ws.cell(2, 8)
+    assert owner.data_type == "s" and owner.value.startswith("=HYPERLINK")
+    assert ws.cell(2, 12).data_type == "s"
+    assert value.data_type == "n" and value.value == 12.5
+    assert ws.cell(3, 8).value == "*"
+    assert to_xlsx([row, star], "测试（虚构）") == path.read_bytes(), "same data, same bytes"
