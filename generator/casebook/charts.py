@@ -60,6 +60,7 @@ class Chart:
     points: list[Point]
     spec: dict[str, Any]
     svg: str = ""
+    key: str = ""  # hash of the spec and the drawing code: the cache's key, and part of its page's
 
 
 @dataclass
@@ -92,12 +93,9 @@ class ChartRenderer:
         material = json.dumps(spec, sort_keys=True, ensure_ascii=False) + _drawing_version()
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
-    def _path(self, spec: dict[str, Any]) -> Path | None:
-        return None if self.cache_dir is None else self.cache_dir / f"{self.key(spec)}.svg"
-
-    def render(self, spec: dict[str, Any]) -> str:
-        """The chart's SVG, from the cache when present."""
-        path = self._path(spec)
+    def render(self, spec: dict[str, Any], key: str | None = None) -> str:
+        """The chart's SVG, sanitised (the page's allow-list), from the cache when present."""
+        path = None if self.cache_dir is None else self.cache_dir / f"{key or self.key(spec)}.svg"
         if path is not None:
             try:
                 svg = path.read_text(encoding="utf-8")
@@ -277,14 +275,17 @@ def render(charts: list[Chart], renderer: ChartRenderer) -> list[Chart]:
     """Fill in every chart's SVG (from the cache when its spec has been drawn before)."""
     for chart in charts:
         if not chart.svg:
-            chart.svg = renderer.render(chart.spec)
+            chart.key = chart.key or renderer.key(chart.spec)
+            chart.svg = renderer.render(chart.spec, chart.key)
     return charts
 
 
 def _render_uncached(spec: dict[str, Any]) -> str:
     from .chartsvg import draw
+    from .sanitize import sanitize
 
-    return draw(spec)
+    # Sanitised once, here, rather than on every page that shows it.
+    return sanitize(draw(spec))
 
 
 def value_text(point: Point, unit: str) -> str:

@@ -9,9 +9,12 @@ byte-for-byte reproducible (no timestamps), so an unchanged casebook publishes u
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .derive import Derived, disclosure
@@ -35,6 +38,8 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("quote", "原文", "string"),
     ("source", "来源", "string"),
 ]
+# The writers' own code is part of each cached file's key: a new version writes afresh.
+_CODE = Path(__file__).read_bytes()
 DISCLOSURE_LABELS = {"disclosed": "已公开", "desensitised": "已脱敏（*）", "missing": "未知"}
 
 
@@ -160,13 +165,29 @@ def _schema() -> dict[str, Any]:
     }
 
 
-def build_downloads(book: Casebook, d: Derived) -> list[DataFile]:
+def build_downloads(book: Casebook, d: Derived, cache: Path | None = None) -> list[DataFile]:
+    """Every download. The workbook and JSON of a table whose CSV has not changed come from
+    ``cache`` (a directory kept between builds): at province scale writing them is most of the cost."""
     files: list[DataFile] = []
     resources = []
 
+    def cached(kind: str, key: str, make: Callable[[], bytes]) -> bytes:
+        path = cache / f"{key}.{kind}" if cache is not None else None
+        if path is not None and path.is_file():
+            return path.read_bytes()
+        content = make()
+        if path is not None:
+            from .charts import _write_atomic
+
+            _write_atomic(path, content)
+        return content
+
     def add(stem: str, data: list[dict[str, Any]], title: str) -> None:
-        for ext, content, media in (("csv", to_csv(data), "text/csv"), ("xlsx", to_xlsx(data, title), None),
-                                    ("json", to_json(data), "application/json")):
+        csv_bytes = to_csv(data)
+        key = hashlib.sha256(csv_bytes + title.encode("utf-8") + _CODE).hexdigest()
+        for ext, content, media in (("csv", csv_bytes, "text/csv"),
+                                    ("xlsx", cached("xlsx", key, lambda: to_xlsx(data, title)), None),
+                                    ("json", cached("json", key, lambda: to_json(data)), "application/json")):
             path = f"{DOWNLOADS}/{stem}.{ext}"
             files.append(DataFile(path, content))
             resource: dict[str, Any] = {

@@ -18,9 +18,10 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from .render import Site, inline_charts, restore_html_blocks, stash_html_blocks
+from . import incremental
+from .render import Site, chart_ids, code_digest, inline_charts, restore_html_blocks, stash_html_blocks
 from .sanitize import sanitize
-from .search import SearchIndex
+from .search import SearchIndex, docs_from_json, docs_to_json, page_documents
 from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
 
 log = logging.getLogger("mkdocs.plugins.casebook")
@@ -32,12 +33,25 @@ class CasebookConfig(Config):
     cache_dir = c.Type(str, default=".cache/casebook")
 
 
+class _GeneratedFile(File):
+    """A generated file that an incremental build may skip when its content is unchanged."""
+
+    unchanged = False
+
+    def is_modified(self) -> bool:
+        return not self.unchanged and super().is_modified()
+
+
 class CasebookPlugin(BasePlugin[CasebookConfig]):
     site: Site | None = None
     _generated: set[str]
     _stash: dict[str, list[str]]
     # Unguessable per build, so no text in a case file can pose as a placeholder.
     _nonce = ""
+    # Set by build() for an incremental build: the manifest of the site being replaced.
+    previous: dict | None = None
+    # After a build: the manifest describing it (build() saves it once the site is published).
+    manifest: dict | None = None
 
     def _cases_dir(self, config) -> Path:
         base = Path(config.config_file_path or ".").parent
@@ -60,7 +74,8 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         log.info("casebook: %d pages generated in %.2f s; charts %d rendered, %d from cache (%.2f s rendering)",
                  len(self.site.pages), self.site.generation_seconds, stats.rendered, stats.cached, stats.seconds)
         if config.nav is None:
-            config.nav = self.site.nav + content_nav(Path(config.docs_dir), self.site.section_pages)
+            config.nav = self.site.nav + content_nav(Path(config.docs_dir), self.site.section_pages,
+                                                       {p.path: p.title for p in self.site.pages})
         for css in self.site.stylesheets:
             if css not in config.extra_css:
                 config.extra_css.append(css)
@@ -76,12 +91,35 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
     def on_files(self, files: Files, config) -> Files:
         assert self.site is not None
         self._generated = {page.path for page in self.site.pages}
-        self._search = SearchIndex()
         self._stash, self._nonce = {}, secrets.token_hex(8)
+        self._docs: dict[str, list] = {}
+        hashes: dict[str, str] = {}
+        made: list[_GeneratedFile] = []
         for page in self.site.pages:
-            files.append(File.generated(config, page.path, content=page.content))
+            svgs = [self.site.chart_svgs.get(i, "") for i in chart_ids(page.content)]
+            hashes[page.path] = incremental.content_hash(page.content, *svgs)
+            made.append(_GeneratedFile.generated(config, page.path, content=page.content))
         for asset in self.site.assets:
-            files.append(File.generated(config, asset.path, content=asset.content))
+            hashes[asset.path] = incremental.content_hash(asset.content)
+            made.append(_GeneratedFile.generated(config, asset.path, content=asset.content))
+        for f in made:
+            files.append(f)
+        self._files = files
+        overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
+        key = incremental.global_key(
+            Path(config.config_file_path or "mkdocs.yml"), overrides, code_digest(), config.nav,
+            [f.src_uri for f in files], [config.extra_css, [str(j) for j in config.extra_javascript], config.extra])
+        self.manifest = {"global": key, "files": hashes}
+        previous = self.previous
+        if previous is not None and previous.get("global") == key:
+            for f in made:
+                f.unchanged = previous["files"].get(f.src_uri) == hashes[f.src_uri]
+        elif previous is not None:
+            # Something every page depends on changed: start again from an empty directory.
+            from mkdocs.utils import clean_directory
+
+            clean_directory(config.site_dir)
+            self.previous = None
         return files
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
@@ -95,7 +133,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         if blocks is not None:
             html = restore_html_blocks(html, blocks, self._nonce)
         html = sanitize(html)
-        self._search.add_page(page.url, page.title or "", html)
+        self._docs[page.file.src_uri] = page_documents(page.url, page.title or "", html)
         return html
 
     def on_post_page(self, output: str, page, config) -> str:
@@ -103,7 +141,21 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         return inline_charts(output, self.site.chart_svgs)
 
     def on_post_build(self, config) -> None:
-        stats = self._search.write(Path(config.site_dir))
+        # Pages an incremental build skipped keep the search documents they had.
+        earlier = (self.previous or {}).get("search", {})
+        index, entries = SearchIndex(), {}
+        for f in self._files.documentation_pages():
+            if f.src_uri in self._docs:
+                entry = self._docs[f.src_uri]
+            elif f.src_uri in earlier:
+                entry = docs_from_json(earlier[f.src_uri])
+            else:
+                raise PluginError(f"内部错误：页面 {f.src_uri} 没有检索内容。提示：删除 .cache/casebook/builds 后重新构建")
+            index.add_docs(*entry)
+            entries[f.src_uri] = docs_to_json(entry)
+        stats = index.write(Path(config.site_dir))
+        assert self.manifest is not None
+        self.manifest.update(stamp=stats["stamp"], search=entries)
         log.info("casebook: search index of %d documents in %d shards (%.1f MB)", stats["docs"], stats["shards"],
                  stats["bytes"] / 1e6)
 
@@ -141,13 +193,24 @@ def _quiet_mkdocs_logging(verbose: bool) -> None:
     logger.propagate = False
 
 
+class _DropDirtyWarning(logging.Filter):
+    # MkDocs warns that a dirty build may leave navigation stale. Ours is not MkDocs' --dirty: the
+    # manifest makes any change to what every page shares a full build.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'dirty' build" not in record.getMessage()
+
+
 def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = None,
-          strict: bool = False, verbose: bool = False) -> Path:
+          strict: bool = False, verbose: bool = False, incremental_build: bool = True) -> Path:
     """Build the site atomically: into a staging directory, then swapped in whole.
 
     On any failure the staging directory is removed, the previous site is left exactly as it was,
-    and BuildFailed carries the reason.
+    and BuildFailed carries the reason. When the published site was built by this casebook from the
+    same configuration, only changed pages are rebuilt (not in strict mode, which always checks
+    every page).
     """
+    import shutil
+
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
 
@@ -157,19 +220,35 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
     _quiet_mkdocs_logging(verbose)
     if cases is not None:
         os.environ[CASES_ENV] = str(Path(cases).resolve())
+    dirty_filter = _DropDirtyWarning()
+    build_log = logging.getLogger("mkdocs.commands.build")
     try:
         probe = load_config(str(config_file))
         target = Path(site_dir) if site_dir else Path(probe.site_dir)
+        cache_dir = probe.plugins["casebook"]._cache_dir(probe) if "casebook" in probe.plugins else None
+        previous = None
+        if incremental_build and not strict and cache_dir is not None and target.is_dir():
+            previous = incremental.load_previous(cache_dir, target)
         staging = staging_dir(target)
         try:
+            if previous is not None:
+                shutil.copytree(target, staging, symlinks=True, dirs_exist_ok=True)
             config = load_config(str(config_file), site_dir=str(staging), strict=strict)
-            mkdocs_build(config)
+            plugin = config.plugins.get("casebook")
+            if plugin is not None:
+                plugin.previous = previous
+            build_log.addFilter(dirty_filter)
+            mkdocs_build(config, dirty=previous is not None)
         except BaseException as exc:
             discard(staging)
             if isinstance(exc, KeyboardInterrupt):
                 raise
             raise BuildFailed(_reason(exc)) from exc
+        finally:
+            build_log.removeFilter(dirty_filter)
         publish(staging, target)
+        if plugin is not None and plugin.manifest is not None and cache_dir is not None:
+            incremental.save(cache_dir, target, plugin.manifest)
         return target
     finally:
         if cases is not None:

@@ -10,6 +10,8 @@ only ever data — never a template. The final HTML is sanitised again by :mod:`
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -50,7 +52,6 @@ from .models import (
     Observation,
 )
 from .reference import reference_markdown
-from .sanitize import sanitize
 from .validate import Casebook
 
 SITE_NAME = "共富案例库"
@@ -80,6 +81,7 @@ class Site:
     assets: list[SiteAsset] = field(default_factory=list)
     nav: list[Any] = field(default_factory=list)
     chart_stats: ChartStats = field(default_factory=ChartStats)
+    page_cache: PageCache | None = None
     generation_seconds: float = 0.0
     chart_svgs: dict[str, str] = field(default_factory=dict)  # chart id → sanitised SVG, for inline_charts
     # Generated pages that belong in a hand-written section of the navigation (by folder).
@@ -203,6 +205,11 @@ def chart_slot(chart: Chart) -> Markup:
     return Markup(_SLOT.format(escape(chart.id)))
 
 
+def chart_ids(content: str) -> list[str]:
+    """The charts a page shows, in order (their SVGs are part of what the page is made of)."""
+    return _SLOT_RE.findall(content)
+
+
 def inline_charts(html: str, svgs: dict[str, str]) -> str:
     """Replace each chart slot in a finished page with its (sanitised) SVG."""
     return _SLOT_RE.sub(lambda m: svgs.get(m.group(1), ""), html)
@@ -240,10 +247,70 @@ def _href(ctx: Any, target: str) -> str:
     return relative_url(ctx["page_url"], target)
 
 
+class PageCache:
+    """Rendered pages kept on disk by a hash of everything they are made from, so a rebuild after
+    one case edit renders that cluster's page and the pages that list every cluster, not all of them.
+
+    A key covers the page's own data, the casebook-wide data every page may show (alliance, lessons,
+    indicator catalogue, sources), the templates (overrides included) and the package's code; any
+    change to one of those is a different key, never a stale page."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> str | None:
+        if self.root is None:
+            return None
+        try:
+            content = (self.root / f"{key}.md").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        self.hits += 1
+        return content
+
+    def put(self, key: str, content: str) -> None:
+        self.misses += 1
+        if self.root is not None:
+            from .charts import _write_atomic
+
+            _write_atomic(self.root / f"{key}.md", content.encode("utf-8"))
+
+
+@functools.cache
+def code_digest() -> str:
+    """Every file of the package (code, templates, assets): a new version renders afresh."""
+    h = hashlib.sha256()
+    root = resources.files("casebook")
+    for path in sorted(Path(str(root)).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.relative_to(Path(str(root))).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _overrides_digest(overrides: Path | None) -> str:
+    h = hashlib.sha256()
+    folder = overrides / "casebook" if overrides is not None else None
+    if folder is not None and folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
 class _Renderer:
-    def __init__(self, book: Casebook, derived: Derived, env: Environment) -> None:
+    def __init__(self, book: Casebook, derived: Derived, env: Environment, cache: PageCache,
+                 shared_key: str) -> None:
         self.book, self.d, self.env = book, derived, env
         self.pages: list[SitePage] = []
+        self.cache, self.shared_key = cache, shared_key
 
     def source(self, ref: str | None) -> dict[str, str] | None:
         if not ref:
@@ -260,20 +327,37 @@ class _Renderer:
                 anchor = f"sources/#{doc_id}-{section_id}"
         return {"label": label, "url": anchor}
 
-    def add(self, template: str, path: str, url: str, title: str, **ctx: Any) -> None:
-        content = self.env.get_template(template).render(
-            book=self.book, d=self.d, page_url=url, title=title, source=self.source,
-            indicators=self.book.indicators, **ctx)
+    def add(self, template: str, path: str, url: str, title: str, key: str | None = None, **ctx: Any) -> None:
+        """Render a page; with ``key`` (what the page is made from, beyond the casebook-wide data),
+        a page rendered before from the same material is taken from the cache."""
+        full_key = _digest(self.shared_key, template, path, url, title, key) if key is not None else None
+        content = self.cache.get(full_key) if full_key else None
+        if content is None:
+            content = self.env.get_template(template).render(
+                book=self.book, d=self.d, page_url=url, title=title, source=self.source,
+                indicators=self.book.indicators, **ctx)
+            if full_key:
+                self.cache.put(full_key, content)
         self.pages.append(SitePage(path, url, plain_title(title), content))
 
 
-def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRenderer | None = None) -> Site:
+def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRenderer | None = None,
+                pages: PageCache | None = None) -> Site:
     """Every page and asset of the site, from a valid casebook.
 
-    ``charts`` renders (and caches) chart SVGs; without one, charts are rendered uncached.
+    ``charts`` renders (and caches) chart SVGs; without one, charts are rendered uncached. ``pages``
+    keeps rendered cluster and indicator pages between builds.
     """
     d = derive(book)
-    r = _Renderer(book, d, environment(overrides))
+    shared = _digest(
+        code_digest(), _overrides_digest(overrides),
+        book.alliance.model_dump_json() if book.alliance else "",
+        *(x.model_dump_json() for x in book.lessons.values()),
+        *(x.model_dump_json() for x in book.indicators.values()),
+        *(x.model_dump_json() for x in book.sources.values()),
+    )
+    page_cache = pages or PageCache(None)
+    r = _Renderer(book, d, environment(overrides), page_cache, shared)
     renderer = charts or ChartRenderer(None)
     # Every chart is specified first and rendered in one batch, so cache misses can share the cores.
     charts_by_page: dict[str, list[Chart]] = {}
@@ -292,6 +376,7 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
               lessons_here=d.lessons_for(ALLIANCE))
     for cluster in clusters:
         r.add("cluster.md.j2", f"cases/{cluster.id}.md", cluster_url(cluster.id), cluster_title(cluster),
+              key=_digest(cluster.model_dump_json(), *(c.key for c in charts_by_page[f"cases/{cluster.id}"])),
               cluster=cluster, lessons_here=d.lessons_for(cluster.id),
               charts=charts_by_page[f"cases/{cluster.id}"])
     r.add("models.md.j2", "models.md", "models/", "发展模式与机制", clusters=clusters)
@@ -299,7 +384,10 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     r.add("indicators.md.j2", "indicators/index.md", "indicators/", "指标")
     for ind in book.indicators.values():
         figures = d.figures_by_indicator.get(ind.id, [])
-        r.add("indicator.md.j2", f"indicators/{ind.id}.md", indicator_url(ind.id), ind.name, indicator=ind,
+        material = [f"{f.owner.kind}/{f.owner.id}/{f.owner.name}/{f.owner.url}/{f.observation.model_dump_json()}"
+                    for f in figures]
+        r.add("indicator.md.j2", f"indicators/{ind.id}.md", indicator_url(ind.id), ind.name,
+              key=_digest(*material, *(c.key for c in charts_by_page[f"indicators/{ind.id}"])), indicator=ind,
               figures=figures, charts=charts_by_page[f"indicators/{ind.id}"])
     cells = {(c.cluster_id, c.indicator_id): c for c in completeness(book)}
     totals = {state: sum(1 for c in cells.values() if c.state == state) for state in STATE_LABELS}
@@ -321,9 +409,10 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
         nav.append({"组团": "cases/index.md"})
     nav += [{"发展模式与机制": "models.md"}, {"经验启示": "lessons.md"}, {"指标": "indicators/index.md"},
             {"数据完整度": "completeness.md"}, {"标签": "tags.md"}, {"来源": "sources.md"}]
-    data = [SiteAsset(f.path, f.content) for f in build_downloads(book, d)]
-    return Site(pages=r.pages, assets=package_assets() + data, nav=nav, chart_stats=renderer.stats,
-                chart_svgs={c.id: sanitize(c.svg) for c in all_charts})
+    data = [SiteAsset(f.path, f.content) for f in build_downloads(
+        book, d, page_cache.root.parent / "downloads" if page_cache.root is not None else None)]
+    return Site(pages=r.pages, assets=package_assets() + data, nav=nav, chart_stats=renderer.stats, page_cache=page_cache,
+                chart_svgs={c.id: c.svg for c in all_charts})
 
 
 def cluster_charts(book: Casebook, cluster: Cluster) -> list[Chart]:

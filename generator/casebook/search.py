@@ -28,6 +28,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 INDEX_VERSION = 1
 SHARD_TARGET_BYTES = 48_000  # about one small request per query term
@@ -108,6 +109,22 @@ def split_page(title: str, content: str) -> list[SearchDoc]:
     return docs
 
 
+def page_documents(url: str, title: str, content: str) -> tuple[str, str, list[SearchDoc]]:
+    """A built page as the index takes it: (url, plain title, documents)."""
+    plain = _plain(title)
+    return url, plain, split_page(plain, content)
+
+
+def docs_to_json(entry: tuple[str, str, list[SearchDoc]]) -> list[Any]:
+    url, title, docs = entry
+    return [url, title, [[d.anchor, d.title, d.text] for d in docs]]
+
+
+def docs_from_json(data: list[Any]) -> tuple[str, str, list[SearchDoc]]:
+    url, title, docs = data
+    return url, title, [SearchDoc(*d) for d in docs]
+
+
 @dataclass
 class SearchIndex:
     """Pages in build order; written out by :meth:`write`."""
@@ -115,9 +132,12 @@ class SearchIndex:
     pages: list[tuple[str, str, list[SearchDoc]]] = field(default_factory=list)
 
     def add_page(self, url: str, title: str, content: str) -> None:
-        self.pages.append((url, _plain(title), split_page(_plain(title), content)))
+        self.add_docs(*page_documents(url, title, content))
 
-    def write(self, site_dir: Path) -> dict[str, int]:
+    def add_docs(self, url: str, title: str, docs: list[SearchDoc]) -> None:
+        self.pages.append((url, title, docs))
+
+    def write(self, site_dir: Path) -> dict[str, Any]:
         """Write search/ (manifest, titles, shards, texts); returns sizes for reporting."""
         out = site_dir / "search"
         out.mkdir(parents=True, exist_ok=True)
@@ -174,7 +194,8 @@ class SearchIndex:
         (out / "search_index.json").write_text(body, encoding="utf-8")
         # Material's bundle loads this script instead of fetching the JSON when the site is on disk.
         (out / "search_index.js").write_text("\ufeffvar __index = " + body + ";", encoding="utf-8")
-        return {"shards": shards, "docs": len(table_docs), "bytes": sum(len(b.encode("utf-8")) for b in files.values())}
+        return {"shards": shards, "docs": len(table_docs), "stamp": manifest["config"]["casebook"]["stamp"],
+                "bytes": sum(len(b.encode("utf-8")) for b in files.values())}
 
 
 def _json(value: object) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .charts import ChartRenderer
 from .errors import CasebookInvalid
-from .render import Site, render_site
+from .render import PageCache, Site, render_site
 from .validate import load_casebook
 
 CASES_ENV = "CASEBOOK_CASES"  # lets `casebook build --cases DIR` reach the MkDocs plugin
@@ -25,15 +25,17 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
     book, errors = load_casebook(cases)
     if errors:
         raise CasebookInvalid(errors)
-    site = render_site(book, overrides, ChartRenderer(chart_cache))
+    site = render_site(book, overrides, ChartRenderer(chart_cache),
+                       PageCache(chart_cache / "pages" if chart_cache is not None else None))
     site.generation_seconds = time.perf_counter() - start
     return site
 
 
-def content_nav(docs_dir: Path, generated: list[str] | None = None) -> list[Any]:
+def content_nav(docs_dir: Path, generated: list[str] | None = None, titles: dict[str, str] | None = None) -> list[Any]:
     """Hand-written pages (content/) after the generated ones, in file-name order. A folder becomes a
     section titled by its index page's heading; generated pages inside that folder (such as the
     field reference under guide/) join its section."""
+    titles = titles or {}
     paths = set(generated or [])
     if docs_dir.is_dir():
         paths |= {p.relative_to(docs_dir).as_posix() for p in docs_dir.rglob("*.md")
@@ -45,15 +47,20 @@ def content_nav(docs_dir: Path, generated: list[str] | None = None) -> list[Any]
         folder = p.split("/", 1)[0]
         if (docs_dir / folder / "index.md").is_file():  # only hand-written sections
             folders.setdefault(folder, []).append(p)
-    nav: list[Any] = list(top)
+    # Titles are given, not left for MkDocs to read from each page: an incremental build does not
+    # read unchanged pages, and the navigation must not depend on which pages were read.
+    nav: list[Any] = [{_heading(docs_dir / p) or Path(p).stem: p} for p in top]
     for folder, pages in folders.items():
         index = f"{folder}/index.md"
         ordered = [index] + [p for p in pages if p != index]
-        nav.append({_heading(docs_dir / index) or folder: ordered})
+        nav.append({_heading(docs_dir / index) or folder:
+                    [{(_heading(docs_dir / p) or titles.get(p) or Path(p).stem): p} for p in ordered]})
     return nav
 
 
 def _heading(path: Path) -> str | None:
+    if not path.is_file():
+        return None
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("# "):
             return line[2:].strip()

@@ -1,0 +1,88 @@
+"""Incremental builds: rebuild only the pages whose content changed since the site being replaced.
+
+A build records a manifest (in the cache directory, one per published site directory): a key for
+everything every page depends on (configuration, theme overrides, navigation, the list of files,
+the package's code and the MkDocs/Material versions), a hash of each generated file's content, and
+each page's search documents. The next build of the same site directory starts from a copy of the
+published site and lets MkDocs skip every file whose hash is unchanged — provided the global key is
+the same and the published site is exactly as that build left it (same files, sizes and times);
+otherwise the build is a full one. Either way the result is the same site, which a test checks
+byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+MANIFEST_VERSION = 1
+
+
+def content_hash(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8") if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def tree_digest(folder: Path | None) -> str:
+    h = hashlib.sha256()
+    if folder is not None and folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def global_key(config_file: Path, overrides: Path | None, code: str, nav: Any, file_uris: list[str],
+               extra: Any) -> str:
+    """What every page depends on; any change to it means a full build."""
+    material = {
+        "manifest": MANIFEST_VERSION,
+        "config": config_file.read_text(encoding="utf-8") if config_file.is_file() else "",
+        "overrides": tree_digest(overrides),
+        "code": code,
+        "versions": [version("mkdocs"), version("mkdocs-material")],
+        "nav": nav,
+        "files": sorted(file_uris),
+        "extra": extra,
+    }
+    return content_hash(json.dumps(material, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def manifest_path(cache_dir: Path, target: Path) -> Path:
+    return cache_dir / "builds" / f"{content_hash(str(target.resolve()))[:16]}.json"
+
+
+def snapshot(site: Path) -> dict[str, list[int]]:
+    """Every file of a site with its size and modification time."""
+    out = {}
+    for path in site.rglob("*"):
+        if path.is_file() or path.is_symlink():
+            st = path.lstat()
+            out[path.relative_to(site).as_posix()] = [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def load_previous(cache_dir: Path, target: Path) -> dict[str, Any] | None:
+    """The manifest of the site now at ``target``, if the site is exactly as that build left it
+    (no file added, removed or touched since); None means build in full."""
+    try:
+        manifest = json.loads(manifest_path(cache_dir, target).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
+        return None
+    return manifest if manifest.get("tree") == snapshot(target) else None
+
+
+def save(cache_dir: Path, target: Path, manifest: dict[str, Any]) -> None:
+    from .charts import _write_atomic
+
+    body = json.dumps({**manifest, "version": MANIFEST_VERSION, "tree": snapshot(target)}, ensure_ascii=False,
+                      separators=(",", ":"))
+    _write_atomic(manifest_path(cache_dir, target), body.encode("utf-8"))
