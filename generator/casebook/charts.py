@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -83,10 +81,13 @@ def _drawing_version() -> str:
 
 
 class ChartRenderer:
-    """Draws specs to SVG through a content-addressed cache directory (None: no cache)."""
+    """Draws specs to SVG through the build cache in ``cache_dir`` (None: no cache)."""
 
     def __init__(self, cache_dir: Path | None = None) -> None:
+        from .store import open_store
+
         self.cache_dir = cache_dir
+        self.store = open_store(cache_dir)
         self.stats = ChartStats()
 
     def key(self, spec: dict[str, Any]) -> str:
@@ -95,31 +96,17 @@ class ChartRenderer:
 
     def render(self, spec: dict[str, Any], key: str | None = None) -> str:
         """The chart's SVG, sanitised (the page's allow-list), from the cache when present."""
-        path = None if self.cache_dir is None else self.cache_dir / f"{key or self.key(spec)}.svg"
-        if path is not None:
-            try:
-                svg = path.read_text(encoding="utf-8")
-            except OSError:
-                pass
-            else:
-                self.stats.cached += 1
-                return svg
+        key = key or self.key(spec)
+        svg = self.store.get_text("chart", key)
+        if svg is not None:
+            self.stats.cached += 1
+            return svg
         start = time.perf_counter()
         svg = _render_uncached(spec)
         self.stats.seconds += time.perf_counter() - start
         self.stats.rendered += 1
-        if path is not None:
-            _write_atomic(path, svg.encode("utf-8"))
+        self.store.put("chart", key, svg)
         return svg
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    # Write then rename, so a concurrent or interrupted build never reads half a file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------- data → points

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,22 +116,24 @@ def to_json(data: list[dict[str, Any]]) -> bytes:
             return v
         return int(v) if v == v.to_integral() else float(v)
 
-    payload = [{k: plain(v) if k == "value" else v for k, v in row.items()} for row in data]
-    return (json.dumps(payload, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    # One record per line: readable, diffable, and written by json's C encoder (indent= is not).
+    lines = [json.dumps({k: plain(v) if k == "value" else v for k, v in row.items()}, ensure_ascii=False)
+             for row in data]
+    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
 
 
 def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
     """An Excel workbook: bold header row frozen, figures as real number cells ('*' stays text).
 
-    XlsxWriter in constant-memory mode streams rows to disk: about four times faster than openpyxl's
-    write-only mode on a province casebook, and with a fixed creation date it writes the same bytes
-    for the same data (zip entry times included)."""
+    XlsxWriter (with its shared-string table: repeated names and units are stored once) is about
+    five times faster than openpyxl's write-only mode on a province casebook, and with a fixed
+    creation date it writes the same bytes for the same data (zip entry times included)."""
     import datetime as dt
 
     import xlsxwriter
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"constant_memory": True})
+    wb = xlsxwriter.Workbook(buf)
     wb.set_properties({"created": dt.datetime(2020, 1, 1), "author": "共富案例库"})
     ws = wb.add_worksheet(_sheet_title(sheet))
     for col, width in enumerate((18, 16, 22, 24, 8, 12, 8, 12, 8, 12, 20, 36, 40)):
@@ -165,7 +168,86 @@ def _schema() -> dict[str, Any]:
     }
 
 
+Table = tuple[str, str, list[dict[str, Any]]]  # (file stem, title, rows)
+
+
+def download_tables(book: Casebook, d: Derived) -> tuple[list[Table], list[str]]:
+    """The tables to publish (the whole casebook, then one per indicator) and the source titles."""
+    tables = [("casebook", "全部数据", rows(book, d))]
+    tables += [(f"indicators/{ind_id}", ind.name, rows(book, d, ind_id)) for ind_id, ind in book.indicators.items()]
+    return tables, [s.title for s in book.sources.values()]
+
+
+def download_paths(tables: list[Table]) -> list[str]:
+    return [f"{DOWNLOADS}/{stem}.{ext}" for stem, _, _ in tables for ext in ("csv", "xlsx", "json")] + [
+        f"{DOWNLOADS}/datapackage.json"]
+
+
 def build_downloads(book: Casebook, d: Derived, cache: Path | None = None) -> list[DataFile]:
+    return write_downloads(*download_tables(book, d), cache)
+
+
+def start_downloads(tables: list[Table], source_titles: list[str], cache: Path | None,
+                    out_dir: Path) -> Future[list[str]]:
+    """Write the downloads into ``out_dir`` from a second process while the pages are built: at
+    province scale the workbooks are seconds of work, and a build has two cores. ``result()``
+    waits, and gives the paths written (see :func:`move_downloads`).
+
+    A plain child interpreter fed through a pipe, not multiprocessing: spawn would re-run the
+    caller's main script, fork is unsafe under the live-preview server's threads."""
+    import pickle
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    payload = pickle.dumps((tables, source_titles, cache, out_dir), protocol=pickle.HIGHEST_PROTOCOL)
+    proc = subprocess.Popen([sys.executable, "-c", "from casebook.downloads import _child; _child()"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def wait() -> list[str]:
+        out, err = proc.communicate(payload)
+        if proc.returncode != 0:
+            raise RuntimeError("生成下载文件失败：" + err.decode("utf-8", "replace")[-2000:])
+        return out.decode("utf-8").splitlines()
+
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(wait)
+    pool.shutdown(wait=False)
+    return future
+
+
+def move_downloads(paths: list[str], out_dir: Path, site_dir: Path) -> None:
+    """Move the downloads written in ``out_dir`` into the site, leaving a file that already has the
+    same bytes as it is (an incremental build keeps its time)."""
+    import shutil
+
+    for rel in paths:
+        src, dest = out_dir / rel, site_dir / rel
+        try:
+            if dest.read_bytes() == src.read_bytes():
+                continue
+        except OSError:
+            pass
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(src, dest)
+    shutil.rmtree(out_dir, ignore_errors=True)
+
+
+def _child() -> None:
+    import pickle
+    import sys
+
+    from .store import write_atomic
+
+    tables, source_titles, cache, out_dir = pickle.loads(sys.stdin.buffer.read())
+    written = []
+    for data in write_downloads(tables, source_titles, cache):
+        write_atomic(out_dir / data.path, data.content)
+        written.append(data.path)
+    sys.stdout.write("\n".join(written))
+
+
+def write_downloads(tables: list[Table], source_titles: list[str], cache: Path | None = None) -> list[DataFile]:
     """Every download. The workbook and JSON of a table whose CSV has not changed come from
     ``cache`` (a directory kept between builds): at province scale writing them is most of the cost."""
     files: list[DataFile] = []
@@ -177,9 +259,9 @@ def build_downloads(book: Casebook, d: Derived, cache: Path | None = None) -> li
             return path.read_bytes()
         content = make()
         if path is not None:
-            from .charts import _write_atomic
+            from .store import write_atomic
 
-            _write_atomic(path, content)
+            write_atomic(path, content)
         return content
 
     def add(stem: str, data: list[dict[str, Any]], title: str) -> None:
@@ -203,15 +285,14 @@ def build_downloads(book: Casebook, d: Derived, cache: Path | None = None) -> li
                 resource["mediatype"] = media
             resources.append(resource)
 
-    add("casebook", rows(book, d), "全部数据")
-    for ind_id, ind in book.indicators.items():
-        add(f"indicators/{ind_id}", rows(book, d, ind_id), ind.name)
+    for stem, title, data in tables:
+        add(stem, data, title)
     package = {
         "profile": "data-package",
         "name": "casebook",
         "title": "共富案例库数据",
         "description": "案例库中的全部指标数据。数值列为 * 表示原文脱敏、未公开，不是 0；为空表示未知。",
-        "sources": [{"title": s.title} for s in book.sources.values()],
+        "sources": [{"title": title} for title in source_titles],
         "resources": resources,
     }
     files.append(DataFile(f"{DOWNLOADS}/datapackage.json",

@@ -81,8 +81,8 @@ def load_previous(cache_dir: Path, target: Path) -> dict[str, Any] | None:
 
 
 def save(cache_dir: Path, target: Path, manifest: dict[str, Any]) -> None:
-    from .charts import _write_atomic
+    from .store import write_atomic
 
     body = json.dumps({**manifest, "version": MANIFEST_VERSION, "tree": snapshot(target)}, ensure_ascii=False,
                       separators=(",", ":"))
-    _write_atomic(manifest_path(cache_dir, target), body.encode("utf-8"))
+    write_atomic(manifest_path(cache_dir, target), body.encode("utf-8"))

@@ -15,6 +15,8 @@ composer recurses per nesting level and resolves aliases before we could refuse 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from typing import Any
 import yaml
 
 from .errors import CaseError
+from .store import Store
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 12
@@ -303,9 +306,22 @@ def load_text(text: str, display: str, path: Path | None = None) -> tuple[Loaded
     return loaded, builder.errors
 
 
-def load_file(path: Path, display: str | None = None) -> tuple[LoadedFile, list[CaseError]]:
-    """Read and parse one case file; never raises for bad content, returns its errors instead."""
+def load_file(path: Path, display: str | None = None, cache: Store | None = None) -> tuple[LoadedFile, list[CaseError]]:
+    """Read and parse one case file; never raises for bad content, returns its errors instead.
+
+    With ``cache`` (a directory kept between runs), a file parsed before with the same bytes is
+    read back from JSON (never pickle: a cache must not be able to run code) instead of parsed."""
     display = display or str(path)
+    if cache is not None:
+        raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else None
+        if raw is not None:
+            key = hashlib.sha256(raw + b"\0" + display.encode() + b"\0" + _CODE).hexdigest()
+            hit = _cache_read(cache.get_text("file", key), path, display)
+            if hit is not None:
+                return hit
+            loaded, errors = load_file(path, display)
+            cache.put("file", key, _cache_body(loaded, errors))
+            return loaded, errors
     size = path.stat().st_size
     if size > MAX_BYTES:
         return LoadedFile(path, display), [CaseError(
@@ -317,3 +333,30 @@ def load_file(path: Path, display: str | None = None) -> tuple[LoadedFile, list[
     if text is None:
         return LoadedFile(path, display), errors
     return load_text(text, display, path)
+
+
+# The loader's own code is part of every cache key: a new version parses afresh.
+_CODE = Path(__file__).read_bytes()
+
+
+def _cache_body(loaded: LoadedFile, errors: list[CaseError]) -> str:
+    body = {
+        "data": loaded.data,
+        "positions": [[list(loc), p.line, p.column] for loc, p in loaded.positions.items()],
+        "keys": [[list(loc), p.line, p.column] for loc, p in loaded.key_positions.items()],
+        "errors": [[e.file, e.line, e.column, e.field, e.message, e.label] for e in errors],
+    }
+    return json.dumps(body, ensure_ascii=False)
+
+
+def _cache_read(text: str | None, path: Path, display: str) -> tuple[LoadedFile, list[CaseError]] | None:
+    if text is None:
+        return None
+    try:
+        body = json.loads(text)
+        loaded = LoadedFile(path, display, body["data"],
+                            {tuple(loc): Pos(line, col) for loc, line, col in body["positions"]},
+                            {tuple(loc): Pos(line, col) for loc, line, col in body["keys"]})
+        return loaded, [CaseError(*e) for e in body["errors"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -19,10 +19,12 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from . import incremental
+from .downloads import download_paths, move_downloads
 from .render import Site, chart_ids, code_digest, inline_charts, restore_html_blocks, stash_html_blocks
 from .sanitize import sanitize
 from .search import SearchIndex, docs_from_json, docs_to_json, page_documents
 from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
+from .store import open_store
 
 log = logging.getLogger("mkdocs.plugins.casebook")
 
@@ -65,9 +67,16 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
     @event_priority(100)
     def on_config(self, config):
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
+        # The downloads are written by a second process while pages are rendered and built.
+        import tempfile
+
+        cache = self._cache_dir(config)
+        cache.mkdir(parents=True, exist_ok=True)
+        self._downloads_dir = Path(tempfile.mkdtemp(prefix="downloads-", dir=cache))
         try:
-            self.site = prepare_site(self._cases_dir(config), overrides, self._cache_dir(config))
+            self.site = prepare_site(self._cases_dir(config), overrides, cache, self._downloads_dir)
         except Exception as exc:  # the library's own errors, in Chinese, with file:line:col
+            self.on_build_error(exc)
             raise PluginError(str(exc)) from exc
         _relieve_material_search(config)
         stats = self.site.chart_stats
@@ -108,7 +117,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
         key = incremental.global_key(
             Path(config.config_file_path or "mkdocs.yml"), overrides, code_digest(), config.nav,
-            [f.src_uri for f in files], [config.extra_css, [str(j) for j in config.extra_javascript], config.extra])
+            [f.src_uri for f in files] + download_paths(self.site.download_tables), [config.extra_css, [str(j) for j in config.extra_javascript], config.extra])
         self.manifest = {"global": key, "files": hashes}
         previous = self.previous
         if previous is not None and previous.get("global") == key:
@@ -141,9 +150,16 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         return inline_charts(output, self.site.chart_svgs)
 
     def on_post_build(self, config) -> None:
+        import time
+
+        t0 = time.perf_counter()
+        # Downloads come from the second process; a file whose bytes are unchanged is left as it was.
+        assert self.site is not None and self.site.downloads is not None
+        move_downloads(self.site.downloads.result(), self._downloads_dir, Path(config.site_dir))
+        t1 = time.perf_counter()
         # Pages an incremental build skipped keep the search documents they had.
         earlier = (self.previous or {}).get("search", {})
-        index, entries = SearchIndex(), {}
+        index, entries = SearchIndex(store=open_store(self._cache_dir(config))), {}
         for f in self._files.documentation_pages():
             if f.src_uri in self._docs:
                 entry = self._docs[f.src_uri]
@@ -153,11 +169,18 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
                 raise PluginError(f"内部错误：页面 {f.src_uri} 没有检索内容。提示：删除 .cache/casebook/builds 后重新构建")
             index.add_docs(*entry)
             entries[f.src_uri] = docs_to_json(entry)
-        stats = index.write(Path(config.site_dir))
+        stats = index.write(Path(config.site_dir), (self.previous or {}).get("search_files"))
         assert self.manifest is not None
-        self.manifest.update(stamp=stats["stamp"], search=entries)
-        log.info("casebook: search index of %d documents in %d shards (%.1f MB)", stats["docs"], stats["shards"],
-                 stats["bytes"] / 1e6)
+        self.manifest.update(stamp=stats["stamp"], search=entries, search_files=stats["hashes"])
+        log.info("casebook: search index of %d documents in %d shards (%.1f MB); waited %.2f s for downloads, "
+                 "%.2f s for the index", stats["docs"], stats["shards"], stats["bytes"] / 1e6, t1 - t0,
+                 time.perf_counter() - t1)
+
+    def on_build_error(self, error) -> None:
+        import shutil
+
+        if getattr(self, "_downloads_dir", None) is not None:
+            shutil.rmtree(self._downloads_dir, ignore_errors=True)
 
     def on_serve(self, server, config, builder):
         server.watch(str(self._cases_dir(config)))

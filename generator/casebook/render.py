@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import posixpath
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,7 +39,7 @@ from .derive import (
     ordered_clusters,
     ordered_lessons,
 )
-from .downloads import build_downloads
+from .downloads import download_tables
 from .escaping import md_escape, plain_title
 from .figures import PREFIX_QUALIFIERS, strip_zeros
 from .models import (
@@ -52,6 +51,7 @@ from .models import (
     Observation,
 )
 from .reference import reference_markdown
+from .store import Store
 from .validate import Casebook
 
 SITE_NAME = "共富案例库"
@@ -82,6 +82,10 @@ class Site:
     nav: list[Any] = field(default_factory=list)
     chart_stats: ChartStats = field(default_factory=ChartStats)
     page_cache: PageCache | None = None
+    # Downloads are written apart from the pages (in a second process, see downloads.start_downloads).
+    download_tables: list[Any] = field(default_factory=list)
+    source_titles: list[str] = field(default_factory=list)
+    downloads: Any = None  # a Future of the paths written, when started (site.prepare_site)
     generation_seconds: float = 0.0
     chart_svgs: dict[str, str] = field(default_factory=dict)  # chart id → sanitised SVG, for inline_charts
     # Generated pages that belong in a hand-written section of the navigation (by folder).
@@ -108,9 +112,13 @@ class Site:
 def relative_url(from_url: str, to: str) -> str:
     """A link from the page at ``from_url`` to ``to`` (both site-relative, directory style)."""
     path, hash_, frag = to.partition("#")
-    base = from_url.rstrip("/")
-    rel = posixpath.relpath(path.rstrip("/") or ".", base or ".")
-    if rel == ".":
+    base = [p for p in from_url.split("/") if p and p != "."]
+    target = [p for p in path.split("/") if p and p != "."]
+    common = 0
+    while common < len(base) and common < len(target) and base[common] == target[common]:
+        common += 1
+    rel = "/".join([".."] * (len(base) - common) + target[common:])
+    if not rel:
         rel = "./"
     elif path.endswith("/") or not path:
         rel += "/"
@@ -255,26 +263,19 @@ class PageCache:
     indicator catalogue, sources), the templates (overrides included) and the package's code; any
     change to one of those is a different key, never a stale page."""
 
-    def __init__(self, root: Path | None) -> None:
-        self.root = root
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store or Store(None)
         self.hits = self.misses = 0
 
     def get(self, key: str) -> str | None:
-        if self.root is None:
-            return None
-        try:
-            content = (self.root / f"{key}.md").read_text(encoding="utf-8")
-        except OSError:
-            return None
-        self.hits += 1
+        content = self.store.get_text("page", key)
+        if content is not None:
+            self.hits += 1
         return content
 
     def put(self, key: str, content: str) -> None:
         self.misses += 1
-        if self.root is not None:
-            from .charts import _write_atomic
-
-            _write_atomic(self.root / f"{key}.md", content.encode("utf-8"))
+        self.store.put("page", key, content)
 
 
 @functools.cache
@@ -342,13 +343,13 @@ class _Renderer:
 
 
 def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRenderer | None = None,
-                pages: PageCache | None = None) -> Site:
+                pages: PageCache | None = None, derived: Derived | None = None) -> Site:
     """Every page and asset of the site, from a valid casebook.
 
     ``charts`` renders (and caches) chart SVGs; without one, charts are rendered uncached. ``pages``
     keeps rendered cluster and indicator pages between builds.
     """
-    d = derive(book)
+    d = derived or derive(book)
     shared = _digest(
         code_digest(), _overrides_digest(overrides),
         book.alliance.model_dump_json() if book.alliance else "",
@@ -409,9 +410,9 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
         nav.append({"组团": "cases/index.md"})
     nav += [{"发展模式与机制": "models.md"}, {"经验启示": "lessons.md"}, {"指标": "indicators/index.md"},
             {"数据完整度": "completeness.md"}, {"标签": "tags.md"}, {"来源": "sources.md"}]
-    data = [SiteAsset(f.path, f.content) for f in build_downloads(
-        book, d, page_cache.root.parent / "downloads" if page_cache.root is not None else None)]
-    return Site(pages=r.pages, assets=package_assets() + data, nav=nav, chart_stats=renderer.stats, page_cache=page_cache,
+    tables, source_titles = download_tables(book, d) if derived is None else ([], [])
+    return Site(pages=r.pages, assets=package_assets(), nav=nav, chart_stats=renderer.stats, page_cache=page_cache,
+                download_tables=tables, source_titles=source_titles,
                 chart_svgs={c.id: c.svg for c in all_charts})
 
 

@@ -30,6 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .store import Store, write_atomic
+
+_CODE = Path(__file__).read_bytes()  # the term rules are part of every cached entry's key
+
 INDEX_VERSION = 1
 SHARD_TARGET_BYTES = 48_000  # about one small request per query term
 MAX_TEXT = 20_000  # characters of a document's text kept for snippets
@@ -51,7 +55,7 @@ def index_terms(text: str) -> set[str]:
     out: set[str] = set()
     for run in _HAN.findall(norm):
         out.update(run)
-        out.update(run[i:i + 2] for i in range(len(run) - 1))
+        out.update(map(str.__add__, run, run[1:]))  # every character pair
     for word in _WORD.findall(norm):
         if len(word) == 1:
             out.add(word)
@@ -130,6 +134,23 @@ class SearchIndex:
     """Pages in build order; written out by :meth:`write`."""
 
     pages: list[tuple[str, str, list[SearchDoc]]] = field(default_factory=list)
+    store: Store = field(default_factory=lambda: Store(None))
+
+    def _terms(self, docs: list[SearchDoc]) -> list[tuple[list[str], list[str]]]:
+        """Each document's terms: those in its title, and those only in its text. Remembered by
+        the documents' content, so a rebuild re-reads only pages that changed."""
+        key = hashlib.sha256(json.dumps([[d.title, d.text] for d in docs], ensure_ascii=False).encode("utf-8"))
+        key.update(_CODE)
+        cached = self.store.get_text("terms", key.hexdigest())
+        if cached is not None:
+            return [tuple(part.split("\x1f") if part else [] for part in doc.split("\x1e"))  # type: ignore[misc]
+                    for doc in cached.split("\x1d")] if docs else []
+        out = []
+        for doc in docs:
+            in_title = index_terms(doc.title)
+            out.append((sorted(in_title), sorted(index_terms(doc.text) - in_title)))
+        self.store.put("terms", key.hexdigest(), "\x1d".join("\x1f".join(a) + "\x1e" + "\x1f".join(b) for a, b in out))
+        return out
 
     def add_page(self, url: str, title: str, content: str) -> None:
         self.add_docs(*page_documents(url, title, content))
@@ -137,8 +158,11 @@ class SearchIndex:
     def add_docs(self, url: str, title: str, docs: list[SearchDoc]) -> None:
         self.pages.append((url, title, docs))
 
-    def write(self, site_dir: Path) -> dict[str, Any]:
-        """Write search/ (manifest, titles, shards, texts); returns sizes for reporting."""
+    def write(self, site_dir: Path, previous: dict[str, str] | None = None) -> dict[str, Any]:
+        """Write search/ (manifest, titles, shards, texts). ``previous``: the file hashes the last
+        build recorded, for files already in ``site_dir`` (an incremental build); those unchanged
+        are not rewritten. Returns sizes and the new hashes."""
+        previous = previous or {}
         out = site_dir / "search"
         out.mkdir(parents=True, exist_ok=True)
         table_pages, table_docs, texts = [], [], []
@@ -146,15 +170,17 @@ class SearchIndex:
         for page_no, (url, title, docs) in enumerate(self.pages):
             table_pages.append([url, title])
             page_texts = {}
-            for doc in docs:
+            for doc, (in_title, in_text) in zip(docs, self._terms(docs), strict=True):
                 doc_no = len(table_docs)
                 table_docs.append([page_no, doc.anchor, doc.title])
                 page_texts[doc_no] = doc.text
-                in_title = index_terms(doc.title)
-                for term in in_title | index_terms(doc.text):
-                    # doc number and a title flag in one integer; lists stay sorted by document
-                    postings.setdefault(term, []).append(doc_no * 2 + (term in in_title))
+                # doc number and a title flag in one integer; lists stay sorted by document
+                for term in in_title:
+                    postings.setdefault(term, []).append(doc_no * 2 + 1)
+                for term in in_text:
+                    postings.setdefault(term, []).append(doc_no * 2)
             texts.append(page_texts)
+        self.store.commit()
         total = sum(len(t) + 4 * len(p) for t, p in postings.items())
         shards = 1 << max(0, math.ceil(math.log2(max(total / SHARD_TARGET_BYTES, 1))))
         buckets: list[dict[str, list[int]]] = [{} for _ in range(shards)]
@@ -173,15 +199,19 @@ class SearchIndex:
             files[f"text/{n}.js"] = f"__cbText({n},{_json(page_texts)});"
         for name in sorted(files):
             stamp.update(name.encode() + files[name].encode("utf-8"))
-        for stale in ("shards", "text"):
-            if (out / stale).is_dir():
-                for old in (out / stale).iterdir():
-                    old.unlink()
+        hashes = {name: hashlib.sha256(body.encode("utf-8")).hexdigest()[:20] for name, body in files.items()}
+        for folder in ("shards", "text"):
+            if (out / folder).is_dir():
+                for old in (out / folder).iterdir():
+                    if f"{folder}/{old.name}" not in files:
+                        old.unlink()
         for name, body in files.items():
             path = out / name
+            if previous.get(name) == hashes[name] and path.is_file():
+                continue  # written by the build this one continues, and unchanged
             path.parent.mkdir(parents=True, exist_ok=True)
             # A BOM, so the scripts read as UTF-8 however they are loaded (worker, or <script> on file://)
-            path.write_text("\ufeff" + body, encoding="utf-8")
+            write_atomic(path, ("\ufeff" + body).encode("utf-8"))
         manifest = {
             "config": {
                 "lang": ["zh"], "separator": SEPARATOR, "pipeline": [],
@@ -195,6 +225,7 @@ class SearchIndex:
         # Material's bundle loads this script instead of fetching the JSON when the site is on disk.
         (out / "search_index.js").write_text("\ufeffvar __index = " + body + ";", encoding="utf-8")
         return {"shards": shards, "docs": len(table_docs), "stamp": manifest["config"]["casebook"]["stamp"],
+                "hashes": hashes,
                 "bytes": sum(len(b.encode("utf-8")) for b in files.values())}
 
 

@@ -8,25 +8,39 @@ from pathlib import Path
 from typing import Any
 
 from .charts import ChartRenderer
+from .derive import derive
+from .downloads import download_tables, start_downloads
 from .errors import CasebookInvalid
 from .render import PageCache, Site, render_site
+from .store import open_store
 from .validate import load_casebook
 
 CASES_ENV = "CASEBOOK_CASES"  # lets `casebook build --cases DIR` reach the MkDocs plugin
 CACHE_ENV = "CASEBOOK_CACHE_DIR"  # where rendered charts are kept between builds
 
 
-def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path | None = None) -> Site:
+def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path | None = None,
+                 downloads_to: Path | None = None) -> Site:
     """Load, validate and render; raise CasebookInvalid (every error) if the casebook is invalid.
 
-    ``chart_cache`` is a directory of rendered chart SVGs, keyed by spec hash and kept across builds.
+    ``chart_cache`` is the build cache directory (charts, pages, parsed files), kept across builds.
+    With ``downloads_to``, the downloads are written there by a second process, started as soon as
+    the data is valid so that it runs alongside page rendering; ``site.downloads`` gives the paths.
     """
     start = time.perf_counter()
-    book, errors = load_casebook(cases)
+    store = open_store(chart_cache)
+    book, errors = load_casebook(cases, store)
     if errors:
         raise CasebookInvalid(errors)
-    site = render_site(book, overrides, ChartRenderer(chart_cache),
-                       PageCache(chart_cache / "pages" if chart_cache is not None else None))
+    derived = derive(book)
+    tables, source_titles = download_tables(book, derived)
+    downloads = None
+    if downloads_to is not None:
+        downloads = start_downloads(tables, source_titles,
+                                    chart_cache / "downloads" if chart_cache is not None else None, downloads_to)
+    site = render_site(book, overrides, ChartRenderer(chart_cache), PageCache(store), derived)
+    site.download_tables, site.source_titles, site.downloads = tables, source_titles, downloads
+    store.commit()
     site.generation_seconds = time.perf_counter() - start
     return site
 

@@ -8,6 +8,8 @@ exactly, so later stages only ever see a number in the catalogue unit, ``"*"`` o
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import os
 import types
 import typing
@@ -33,6 +35,7 @@ from .models import (
     iter_verbatim,
 )
 from .models import SourceList as SourceList_
+from .store import Store
 
 SINGLETON_FILES = {"alliance.yaml": "alliance", "indicators.yaml": "indicators", "sources.yaml": "sources"}
 COLLECTION_DIRS = {"clusters": "cluster", "lessons": "lesson"}
@@ -227,7 +230,8 @@ class _Checker:
         self.errors.append(CaseError(loaded.display, pos.line, pos.column, dotted(loc), message, title))
 
 
-def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]]) -> list[CaseError]:
+def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
+                verbatim_cache: Store | None = None) -> list[CaseError]:
     ck = _Checker(book)
     kinds = {kind for _, kind, _ in parsed}
     root_display = _display(book.root)
@@ -287,10 +291,11 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]])
                 linkables.setdefault(sub.id, sub_kind)
 
     texts = _source_texts(ck, parsed)
+    texts_key = hashlib.sha256(json.dumps(texts, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
     lesson_orders: dict[int, str] = {}
     for loaded, kind, model in parsed:
         mcls = type(model)
-        _check_verbatim(ck, loaded, model, texts)
+        _check_verbatim_cached(ck, loaded, model, texts, texts_key, verbatim_cache)
         default_source = getattr(model, "source", None)
         for loc, sub in _walk(model):
             ref = getattr(sub, "source", None) if "source" in type(sub).model_fields else None
@@ -381,6 +386,26 @@ def _source_texts(ck: _Checker, parsed: list[tuple[LoadedFile, str, BaseModel]])
                 ck.err(loaded, ("sources", i, "file"), f"原文文件“{src.file}”不是 UTF-8 编码。"
                                                       "提示：用编辑器另存为 UTF-8", type(model))
     return texts
+
+
+def _check_verbatim_cached(ck: _Checker, loaded: LoadedFile, model: BaseModel, texts: dict[str, str],
+                           texts_key: str, cache: Store | None) -> None:
+    """The verbatim check, remembered per (file content, source texts, code): at province scale
+    walking every model for quoted fields is a large part of a rebuild."""
+    if cache is None:
+        _check_verbatim(ck, loaded, model, texts)
+        return
+    key = hashlib.sha256("\0".join([model.model_dump_json(), type(model).__name__, loaded.display, texts_key,
+                                     _CODE_KEY]).encode("utf-8")).hexdigest()
+    if cache.get("verbatim", key) is not None:
+        return  # checked before, and clean (only clean results are kept: errors carry positions)
+    before = len(ck.errors)
+    _check_verbatim(ck, loaded, model, texts)
+    if len(ck.errors) == before:
+        cache.put("verbatim", key, b"ok")
+
+
+_CODE_KEY = hashlib.sha256(Path(__file__).read_bytes() + Path(__file__).with_name("models.py").read_bytes()).hexdigest()
 
 
 def _check_verbatim(ck: _Checker, loaded: LoadedFile, model: BaseModel, texts: dict[str, str]) -> None:
@@ -478,10 +503,11 @@ def _check_duplicate_observations(ck: _Checker, loaded: LoadedFile, model: Any, 
 # --------------------------------------------------------------------------- entry point
 
 
-def load_casebook(root: Path) -> tuple[Casebook, list[CaseError]]:
+def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, list[CaseError]]:
     """Load and validate every file under ``root``. Returns the casebook and every error found.
 
-    The casebook is only fit for rendering when the error list is empty.
+    The casebook is only fit for rendering when the error list is empty. ``cache`` (a directory
+    kept between runs) spares re-parsing unchanged files and re-checking their quotes.
     """
     root = Path(root)
     book = Casebook(root=root)
@@ -500,7 +526,7 @@ def load_casebook(root: Path) -> tuple[Casebook, list[CaseError]]:
                 "不认识这个文件的位置。提示：组团放在 clusters/，经验启示放在 lessons/，"
                 "顶层只放 alliance.yaml、indicators.yaml、sources.yaml"))
             continue
-        loaded, file_errors = load_file(path, display)
+        loaded, file_errors = load_file(path, display, cache)
         book.files[display] = loaded
         errors.extend(file_errors)
         if file_errors:
@@ -537,6 +563,6 @@ def load_casebook(root: Path) -> tuple[Casebook, list[CaseError]]:
     parsed.sort(key=lambda item: ("sources", "indicators").index(item[1]) if item[1] in ("sources", "indicators") else 2)
     if not book.files and not errors:
         return book, [CaseError(_display(root), 1, 1, "", "目录中没有案例文件。提示：检查 --cases 指向的目录")]
-    errors.extend(cross_check(book, parsed))
+    errors.extend(cross_check(book, parsed, cache))
     return book, sorted(set(errors), key=lambda e: (e.file, e.line, e.column, e.message))
 

@@ -1,0 +1,99 @@
+"""The build cache: one SQLite file of content-addressed entries (charts, pages, parsed files …).
+
+Thousands of small cache files cost more to open than the work they save; one database answers a
+lookup in microseconds. Entries are keyed by a hash of everything they are made from, so an entry is
+never stale, only unused. Values are text or bytes, never pickles: a cache must not be able to run
+code. Any database problem degrades to "not cached", never to a failed build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+import threading
+from pathlib import Path
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS entries (ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB, PRIMARY KEY (ns, key))"
+
+
+class Store:
+    """Namespaced key → bytes. ``Store(None)`` keeps nothing."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(_SCHEMA)
+                self._db.execute("BEGIN")
+            except sqlite3.Error:
+                self._db = None
+
+    def get(self, ns: str, key: str) -> bytes | None:
+        if self._db is None:
+            return None
+        with self._lock:
+            try:
+                row = self._db.execute("SELECT value FROM entries WHERE ns = ? AND key = ?", (ns, key)).fetchone()
+            except sqlite3.Error:
+                return None
+        return None if row is None else bytes(row[0])
+
+    def get_text(self, ns: str, key: str) -> str | None:
+        value = self.get(ns, key)
+        return None if value is None else value.decode("utf-8")
+
+    def put(self, ns: str, key: str, value: bytes | str) -> None:
+        if self._db is None:
+            return
+        data = value.encode("utf-8") if isinstance(value, str) else value
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self._db.execute("INSERT OR REPLACE INTO entries (ns, key, value) VALUES (?, ?, ?)", (ns, key, data))
+
+    def commit(self) -> None:
+        """Make this build's new entries durable (one transaction per build: far faster than one per entry)."""
+        if self._db is None:
+            return
+        with self._lock, contextlib.suppress(sqlite3.Error):
+            self._db.execute("COMMIT")
+            self._db.execute("BEGIN")
+
+    def close(self) -> None:
+        if self._db is not None:
+            with self._lock, contextlib.suppress(sqlite3.Error):
+                if self._db.in_transaction:
+                    self._db.execute("COMMIT")
+                self._db.close()
+            self._db = None
+
+
+_open: dict[Path, Store] = {}
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def open_store(cache_dir: Path | None) -> Store:
+    """The store in ``cache_dir`` (one per process and directory), or a store that keeps nothing."""
+    if cache_dir is None:
+        return Store(None)
+    path = (cache_dir / "cache.sqlite").resolve()
+    if path not in _open:
+        _open[path] = Store(path)
+    return _open[path]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    # Write then rename, so a concurrent or interrupted build never reads half a file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; published files must be readable
+    os.replace(tmp, path)
