@@ -25,8 +25,17 @@ def project(tmp_path) -> Path:
 
 
 def full_build(project: Path, tmp: Path) -> Path:
-    """The same project built from nothing, into a directory no build has used."""
-    return build_project(project, tmp / "fresh-site")
+    """The same project built from nothing: a directory no build has used, and an empty cache (so
+    no page, chart or parsed file of the incremental builds can leak into the comparison)."""
+    import os
+
+    from casebook.site import CACHE_ENV
+
+    os.environ[CACHE_ENV] = str(tmp / "fresh-cache")
+    try:
+        return build_project(project, tmp / "fresh-site")
+    finally:
+        del os.environ[CACHE_ENV]
 
 
 def edit_beta(project: Path) -> None:
@@ -58,7 +67,8 @@ def test_nothing_changed_rebuilds_no_page(project):
     assert rebuilt == set()
 
 
-@pytest.mark.parametrize("change", ["config", "content", "removed cluster", "site touched"])
+@pytest.mark.parametrize("change", ["config", "content", "removed cluster", "site touched", "cluster text",
+                                    "lesson", "indicator catalogue"])
 def test_other_changes_still_give_the_full_build_site(project, tmp_path, change):
     site = build_project(project)
     if change == "config":
@@ -70,6 +80,18 @@ def test_other_changes_still_give_the_full_build_site(project, tmp_path, change)
         about.write_text(about.read_text(encoding="utf-8") + "\n补充一段说明（测试）。\n", encoding="utf-8")
     elif change == "removed cluster":
         (project / "cases" / "clusters" / "fictional-gamma.yaml").unlink()
+    elif change == "cluster text":
+        path = project / "cases" / "clusters" / "fictional-alpha.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("summary: ", "summary: 补充说明（测试）。", 1),
+                        encoding="utf-8")
+    elif change == "lesson":
+        path = next((project / "cases" / "lessons").glob("*.yaml"))
+        path.write_text(path.read_text(encoding="utf-8").replace("summary: ", "summary: 补充说明（测试）。", 1),
+                        encoding="utf-8")
+    elif change == "indicator catalogue":
+        path = project / "cases" / "indicators.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("definition: ", "definition: 补充说明（测试）。", 1),
+                        encoding="utf-8")
     else:
         (site / "cases" / "fictional-alpha" / "index.html").write_text("tampered", encoding="utf-8")
     build_project(project)

@@ -371,17 +371,19 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     render_charts(all_charts, renderer)
     clusters = ordered_clusters(book)
     lessons = ordered_lessons(book)
+    # Pages that show every cluster but none of their figures: kept while only figures change.
+    structure = _digest(*(c.model_dump_json(exclude={"observations"}) for c in clusters))
     r.add("home.md.j2", "index.md", "", SITE_NAME, clusters=clusters, lessons=lessons)
     if book.alliance:
-        r.add("alliance.md.j2", "alliance.md", "alliance/", book.alliance.name, alliance=book.alliance,
+        r.add("alliance.md.j2", "alliance.md", "alliance/", book.alliance.name, key=structure, alliance=book.alliance,
               lessons_here=d.lessons_for(ALLIANCE))
     for cluster in clusters:
         r.add("cluster.md.j2", f"cases/{cluster.id}.md", cluster_url(cluster.id), cluster_title(cluster),
               key=_digest(cluster.model_dump_json(), *(c.key for c in charts_by_page[f"cases/{cluster.id}"])),
               cluster=cluster, lessons_here=d.lessons_for(cluster.id),
               charts=charts_by_page[f"cases/{cluster.id}"])
-    r.add("models.md.j2", "models.md", "models/", "发展模式与机制", clusters=clusters)
-    r.add("lessons.md.j2", "lessons.md", "lessons/", "经验启示", lessons=lessons)
+    r.add("models.md.j2", "models.md", "models/", "发展模式与机制", clusters=clusters, key=structure)
+    r.add("lessons.md.j2", "lessons.md", "lessons/", "经验启示", lessons=lessons, key=structure)
     r.add("indicators.md.j2", "indicators/index.md", "indicators/", "指标")
     for ind in book.indicators.values():
         figures = d.figures_by_indicator.get(ind.id, [])
@@ -394,8 +396,8 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     totals = {state: sum(1 for c in cells.values() if c.state == state) for state in STATE_LABELS}
     r.add("completeness.md.j2", "completeness.md", "completeness/", "数据完整度", clusters=clusters, cells=cells,
           totals=totals)
-    r.add("tags.md.j2", "tags.md", "tags/", "标签", clusters=clusters)
-    r.add("sources.md.j2", "sources.md", "sources/", "来源")
+    r.add("tags.md.j2", "tags.md", "tags/", "标签", clusters=clusters, key=structure)
+    r.add("sources.md.j2", "sources.md", "sources/", "来源", key=structure)
     r.pages.append(SitePage("guide/reference.md", "guide/reference/", "字段参考", reference_markdown()))
 
     nav: list[Any] = [{"首页": "index.md"}]
