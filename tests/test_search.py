@@ -214,3 +214,13 @@ def test_hostile_case_text_in_results_is_only_text(browser, tmp_path):
     assert page.evaluate("() => document.querySelectorAll('.md-search-result img, .md-search-result script').length") == 0
     assert dialogs == [] and page.errors == []
     page.close()
+
+
+def test_every_page_uses_the_casebook_worker(real_site):
+    """Material's lunr worker cannot read the chunked index: no page may still name it."""
+    pages = list(real_site.rglob("*.html"))
+    assert len(pages) > 50
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "assets/javascripts/workers/search." not in html, page
+        assert "assets/casebook/worker/search.js" in html, page

@@ -22,7 +22,7 @@ from . import incremental
 from .downloads import download_paths, move_downloads
 from .render import Site, chart_ids, code_digest, inline_charts, restore_html_blocks, stash_html_blocks
 from .sanitize import sanitize
-from .search import SearchIndex, docs_from_json, docs_to_json, page_documents
+from .search import SearchIndex, docs_from_json, docs_to_json, page_documents, use_casebook_worker
 from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
 from .store import open_store
 
@@ -147,7 +147,10 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
 
     def on_post_page(self, output: str, page, config) -> str:
         assert self.site is not None
-        return inline_charts(output, self.site.chart_svgs)
+        return use_casebook_worker(inline_charts(output, self.site.chart_svgs))
+
+    def on_post_template(self, output_content: str, template_name: str, config) -> str:
+        return use_casebook_worker(output_content)  # 404.html has the search box too
 
     def on_post_build(self, config) -> None:
         import time

@@ -231,3 +231,15 @@ class SearchIndex:
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_MATERIAL_WORKER = re.compile(r'"search": "([^"]*?)assets/javascripts/workers/search\.[0-9a-f]+\.min\.js"')
+WORKER = "assets/casebook/worker/search.js"
+
+
+def use_casebook_worker(html: str) -> str:
+    """Point Material's search box at the casebook's worker: the page's configuration names the
+    worker script, and this swaps Material's lunr worker for ours (same folder depth, so the
+    relative prefix stays). Done on the built page rather than by overriding Material's template
+    block, so a project's own main.html cannot leave search pointing at the wrong worker."""
+    return _MATERIAL_WORKER.sub(lambda m: f'"search": "{m.group(1)}{WORKER}"', html, count=1)

@@ -20,7 +20,7 @@
   var HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3134f}]+/gu;
   var WORD = /[0-9a-z]+/g;
   var VERIFY_PAGES = 20;   /* pages whose text is loaded for phrase check and snippet */
-  var MAX_PAGES = 200;     /* result groups returned */
+  var MAX_PAGES = 1000;    /* result groups returned (titles only beyond VERIFY_PAGES) */
 
   var manifest = null, base = "", table = null;
   var shards = {}, texts = {};
