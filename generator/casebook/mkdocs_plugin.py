@@ -258,7 +258,9 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
         staging = staging_dir(target)
         try:
             if previous is not None:
-                shutil.copytree(target, staging, symlinks=True, dirs_exist_ok=True)
+                # Downloads are written afresh by their own process, so they are not copied.
+                shutil.copytree(target, staging, symlinks=True, dirs_exist_ok=True,
+                                ignore=lambda folder, names: ["downloads"] if Path(folder) == target else [])
             config = load_config(str(config_file), site_dir=str(staging), strict=strict)
             plugin = config.plugins.get("casebook")
             if plugin is not None:

@@ -208,15 +208,24 @@ def _model_errors(exc: ValidationError, model: type[BaseModel], loaded: LoadedFi
 # --------------------------------------------------------------------------- cross-file checks
 
 
-def _walk(obj: Any, loc: Path_ = ()) -> Iterator[tuple[Path_, BaseModel]]:
-    """Every model inside ``obj`` with its location."""
-    if isinstance(obj, BaseModel):
-        yield loc, obj
-        for name in type(obj).model_fields:
-            yield from _walk(getattr(obj, name), (*loc, name))
-    elif isinstance(obj, list):
-        for i, item in enumerate(obj):
-            yield from _walk(item, (*loc, i))
+def _walk(obj: Any, loc: Path_ = ()) -> list[tuple[Path_, BaseModel]]:
+    """Every model inside ``obj`` with its location, depth first in field order (iterative, and
+    skipping plain values: at a thousand clusters this walk ran over a million times)."""
+    out: list[tuple[Path_, BaseModel]] = []
+    stack: list[tuple[Path_, Any]] = [(loc, obj)]
+    while stack:
+        here, item = stack.pop()
+        if isinstance(item, BaseModel):
+            out.append((here, item))
+            for name in reversed(type(item).model_fields):
+                value = getattr(item, name)
+                if isinstance(value, BaseModel | list):
+                    stack.append(((*here, name), value))
+        else:
+            for i in range(len(item) - 1, -1, -1):
+                if isinstance(item[i], BaseModel | list):
+                    stack.append(((*here, i), item[i]))
+    return out
 
 
 class _Checker:
@@ -255,6 +264,7 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
 
     linkables: dict[str, str] = {}
     sections: dict[str, set[str]] = {}
+    walks: dict[int, list[tuple[Path_, BaseModel]]] = {}
     for loaded, kind, model in parsed:
         mcls = type(model)
         if kind == "cluster":
@@ -284,7 +294,8 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
         if kind in ("cluster", "lesson") and model.id != loaded.path.stem:
             ck.err(loaded, ("id",), f"标识“{model.id}”与文件名“{loaded.path.name}”不一致。"
                                     f"提示：把文件改名为 {model.id}.yaml，或把标识改为“{loaded.path.stem}”", mcls)
-        for loc, sub in _walk(model):
+        walks[id(model)] = _walk(model)
+        for loc, sub in walks[id(model)]:
             sub_kind = type(sub).__name__
             if sub_kind in ("Mechanism", "Model", "Strand", "Example"):
                 claim("linkable", sub.id, loaded, (*loc, "id"), mcls)
@@ -297,7 +308,7 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
         mcls = type(model)
         _check_verbatim_cached(ck, loaded, model, texts, texts_key, verbatim_cache)
         default_source = getattr(model, "source", None)
-        for loc, sub in _walk(model):
+        for loc, sub in walks[id(model)]:
             ref = getattr(sub, "source", None) if "source" in type(sub).model_fields else None
             if isinstance(ref, str):
                 _check_source_ref(ck, loaded, (*loc, "source"), ref, sections, mcls)
