@@ -4,7 +4,7 @@ A build records a manifest (in the cache directory, one per published site direc
 everything every page depends on (configuration, theme overrides, navigation, the list of files,
 the package's code and the MkDocs/Material versions), a hash of each generated file's content, and
 each page's search documents. The next build of the same site directory starts from a copy of the
-published site and lets MkDocs skip every file whose hash is unchanged — provided the global key is
+published site's files and lets MkDocs skip every file whose hash is unchanged — provided the global key is
 the same and the published site is exactly as that build left it (same files, sizes and times);
 otherwise the build is a full one. Either way the result is the same site, which a test checks
 byte for byte.
@@ -86,3 +86,24 @@ def save(cache_dir: Path, target: Path, manifest: dict[str, Any]) -> None:
     body = json.dumps({**manifest, "version": MANIFEST_VERSION, "tree": snapshot(target)}, ensure_ascii=False,
                       separators=(",", ":"))
     write_atomic(manifest_path(cache_dir, target), body.encode("utf-8"))
+
+
+def link_unchanged(old_site: Path, new_site: Path, files: dict[str, Any]) -> int:
+    """Bring every file of the old site that the new build did not write into the new site, as a
+    hard link (a copy where links are impossible). Safe only once the build has finished writing in
+    place: a write through a link would change the published site too. Returns how many."""
+    import os
+    import shutil
+
+    count = 0
+    for rel in files:
+        dest = new_site / rel
+        if os.path.lexists(dest):
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(old_site / rel, dest, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(old_site / rel, dest, follow_symlinks=False)
+        count += 1
+    return count

@@ -44,14 +44,19 @@ class _GeneratedFile(File):
         return not self.unchanged and super().is_modified()
 
 
+def _unchanged() -> bool:
+    return False
+
+
 class CasebookPlugin(BasePlugin[CasebookConfig]):
     site: Site | None = None
     _generated: set[str]
     _stash: dict[str, list[str]]
     # Unguessable per build, so no text in a case file can pose as a placeholder.
     _nonce = ""
-    # Set by build() for an incremental build: the manifest of the site being replaced.
+    # Set by build() for an incremental build: the manifest of the site being replaced, and where it is.
     previous: dict | None = None
+    previous_site: Path | None = None
     # After a build: the manifest describing it (build() saves it once the site is published).
     manifest: dict | None = None
 
@@ -113,6 +118,10 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
             made.append(_GeneratedFile.generated(config, asset.path, content=asset.content))
         for f in made:
             files.append(f)
+        # Hand-written pages too are judged by their content, not by file times.
+        written = [f for f in files.documentation_pages() if f.abs_src_path and f.src_uri not in hashes]
+        for f in written:
+            hashes[f.src_uri] = incremental.content_hash(Path(f.abs_src_path).read_bytes())
         self._files = files
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
         key = incremental.global_key(
@@ -123,6 +132,9 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         if previous is not None and previous.get("global") == key:
             for f in made:
                 f.unchanged = previous["files"].get(f.src_uri) == hashes[f.src_uri]
+            for f in written:
+                if previous["files"].get(f.src_uri) == hashes[f.src_uri]:
+                    f.is_modified = _unchanged  # MkDocs asks the file; its page is linked in at the end
         elif previous is not None:
             # Something every page depends on changed: start again from an empty directory.
             from mkdocs.utils import clean_directory
@@ -159,6 +171,10 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         # Downloads come from the second process; a file whose bytes are unchanged is left as it was.
         assert self.site is not None and self.site.downloads is not None
         move_downloads(self.site.downloads.result(), self._downloads_dir, Path(config.site_dir))
+        if self.previous is not None and self.previous_site is not None:
+            # Everything this build did not write is the published site's, unchanged: linked in,
+            # now that nothing more will be written in place (later writes replace, never modify).
+            incremental.link_unchanged(self.previous_site, Path(config.site_dir), self.previous["tree"])
         t1 = time.perf_counter()
         # Pages an incremental build skipped keep the search documents they had.
         earlier = (self.previous or {}).get("search", {})
@@ -235,8 +251,6 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
     same configuration, only changed pages are rebuilt (not in strict mode, which always checks
     every page).
     """
-    import shutil
-
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
 
@@ -257,14 +271,12 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
             previous = incremental.load_previous(cache_dir, target)
         staging = staging_dir(target)
         try:
-            if previous is not None:
-                # Downloads are written afresh by their own process, so they are not copied.
-                shutil.copytree(target, staging, symlinks=True, dirs_exist_ok=True,
-                                ignore=lambda folder, names: ["downloads"] if Path(folder) == target else [])
+            # An incremental build starts from an empty staging directory too: MkDocs writes what
+            # changed, and the rest is linked in from the published site at the end (on_post_build).
             config = load_config(str(config_file), site_dir=str(staging), strict=strict)
             plugin = config.plugins.get("casebook")
             if plugin is not None:
-                plugin.previous = previous
+                plugin.previous, plugin.previous_site = previous, target.resolve()
             build_log.addFilter(dirty_filter)
             mkdocs_build(config, dirty=previous is not None)
         except BaseException as exc:
