@@ -210,3 +210,18 @@ def test_hand_written_pages_are_sanitised_too(tmp_path):
         assert tag != "iframe"
         assert not any(name.startswith("on") for name in attrs)
         assert not attrs.get("href", "").lower().startswith("javascript:")
+
+
+def test_blank_lines_in_case_text_do_not_become_markdown(tmp_path):
+    """A summary with blank lines must stay one paragraph of text: no heading, link or remote image."""
+    cases = tmp_path / "cases"
+    shutil.copytree(FICTIONAL, cases)
+    path = cases / "clusters" / "fictional-a.yaml"
+    text = path.read_text(encoding="utf-8")
+    sneaky = "虚构的说明。\\n\\n## 伪造标题\\n\\n[点我](https://evil.example/) **粗体** ![x](https://evil.example/t.png)"
+    path.write_text(text.replace("summary: 虚构的测试组团，数据均为编造，仅供测试。", f'summary: "{sneaky}"'), encoding="utf-8")
+    site = build_project(make_project(tmp_path, cases))
+    html = (site / "cases" / "fictional-a" / "index.html").read_text(encoding="utf-8")
+    assert 'href="https://evil.example' not in html and 'src="https://evil.example' not in html
+    assert not re.search(r"<h2[^>]*>\s*伪造标题", html)
+    assert "## 伪造标题" in html  # shown as the text it is

@@ -201,7 +201,8 @@ def start_downloads(tables: list[Table], source_titles: list[str], cache: Path |
     from concurrent.futures import ThreadPoolExecutor
 
     payload = pickle.dumps((tables, source_titles, cache, out_dir), protocol=pickle.HIGHEST_PROTOCOL)
-    proc = subprocess.Popen([sys.executable, "-c", "from casebook.downloads import _child; _child()"],
+    # -I: the installed package, never a 'casebook' folder that happens to be in the working directory
+    proc = subprocess.Popen([sys.executable, "-I", "-c", "from casebook.downloads import _child; _child()"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def wait() -> list[str]:

@@ -44,10 +44,6 @@ class _GeneratedFile(File):
         return not self.unchanged and super().is_modified()
 
 
-def _unchanged() -> bool:
-    return False
-
-
 class CasebookPlugin(BasePlugin[CasebookConfig]):
     site: Site | None = None
     _generated: set[str]
@@ -125,16 +121,15 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         self._files = files
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
         key = incremental.global_key(
-            Path(config.config_file_path or "mkdocs.yml"), overrides, code_digest(), config.nav,
+            Path(config.config_file_path or "mkdocs.yml"), overrides, code_digest(), [config.nav, _config_values(config)],
             [f.src_uri for f in files] + download_paths(self.site.download_tables), [config.extra_css, [str(j) for j in config.extra_javascript], config.extra])
         self.manifest = {"global": key, "files": hashes}
         previous = self.previous
         if previous is not None and previous.get("global") == key:
             for f in made:
                 f.unchanged = previous["files"].get(f.src_uri) == hashes[f.src_uri]
-            for f in written:
-                if previous["files"].get(f.src_uri) == hashes[f.src_uri]:
-                    f.is_modified = _unchanged  # MkDocs asks the file; its page is linked in at the end
+            # Hand-written pages are always rebuilt (they are few): their front matter (icon, subtitle,
+            # status) shows in every page's navigation, and only a page that is read has it.
         elif previous is not None:
             # Something every page depends on changed: start again from an empty directory.
             from mkdocs.utils import clean_directory
@@ -204,6 +199,17 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
     def on_serve(self, server, config, builder):
         server.watch(str(self._cases_dir(config)))
         return server
+
+
+def _config_values(config) -> dict:
+    """Loaded settings every page shows (after !ENV, INHERIT): part of the incremental build's key."""
+    keys = ("site_name", "site_url", "site_description", "site_author", "copyright", "repo_url", "repo_name",
+            "edit_uri", "use_directory_urls", "markdown_extensions", "mdx_configs", "extra", "hooks")
+    values = {k: config.get(k) for k in keys}
+    values["theme"] = dict(config.theme)
+    values["hook_code"] = [Path(h).read_text(encoding="utf-8") for h in (config.get("hooks") or [])
+                           if isinstance(h, str) and Path(h).is_file()]
+    return values
 
 
 def _relieve_material_search(config) -> None:

@@ -232,18 +232,40 @@ _BLOCK_START = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)[\s>/]")
 
 
 def stash_html_blocks(markdown: str, nonce: str) -> tuple[str, list[str]]:
-    """Replace each blank-line-delimited chunk that starts with a block-level tag by a placeholder
-    paragraph; returns the Markdown and the chunks (see :func:`restore_html_blocks`)."""
+    """Replace each raw HTML block — from a blank line and a block-level start tag to the blank line
+    after its closing tag — by a placeholder paragraph; returns the Markdown and the blocks (see
+    :func:`restore_html_blocks`). A block runs on over blank lines until its element is closed, as
+    in Python-Markdown: case text holding a blank line stays inside its element, never Markdown."""
     blocks: list[str] = []
     out = []
-    for chunk in re.split(r"\n{2,}", markdown):
+    chunks = re.split(r"\n{2,}", markdown)
+    i = 0
+    while i < len(chunks):
+        chunk = chunks[i]
         m = _BLOCK_START.match(chunk)
-        if m and m.group(1).lower() in _BLOCK_TAGS and "markdown=" not in chunk:
-            out.append(f"cbslot{nonce}x{len(blocks)}")
-            blocks.append(chunk)
-        else:
+        if not (m and m.group(1).lower() in _BLOCK_TAGS and "markdown=" not in chunk):
             out.append(chunk)
+            i += 1
+            continue
+        tag = m.group(1).lower()
+        parts = [chunk]
+        # Case text is escaped (no '<' of its own), so counting our own tags is exact.
+        while _open_count(tag, "\n\n".join(parts)) > 0 and i + 1 < len(chunks):
+            i += 1
+            parts.append(chunks[i])
+        out.append(f"cbslot{nonce}x{len(blocks)}")
+        blocks.append("\n\n".join(parts))
+        i += 1
     return "\n\n".join(out), blocks
+
+
+_VOID = {"hr", "br", "img", "input"}
+
+
+def _open_count(tag: str, html: str) -> int:
+    if tag in _VOID:
+        return 0
+    return len(re.findall(rf"<{tag}[\s>]", html, re.I)) - len(re.findall(rf"</{tag}\s*>", html, re.I))
 
 
 def restore_html_blocks(html: str, blocks: list[str], nonce: str) -> str:
@@ -387,8 +409,9 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     r.add("indicators.md.j2", "indicators/index.md", "indicators/", "指标")
     for ind in book.indicators.values():
         figures = d.figures_by_indicator.get(ind.id, [])
-        material = [f"{f.owner.kind}/{f.owner.id}/{f.owner.name}/{f.owner.url}/{f.observation.model_dump_json()}"
-                    for f in figures]
+        # Everything the page shows of each figure's owner, its default source included.
+        material = [f"{f.owner.kind}/{f.owner.id}/{f.owner.name}/{f.owner.url}/{_owner_source(book, f.owner)}/"
+                    f"{f.observation.model_dump_json()}" for f in figures]
         r.add("indicator.md.j2", f"indicators/{ind.id}.md", indicator_url(ind.id), ind.name,
               key=_digest(*material, *(c.key for c in charts_by_page[f"indicators/{ind.id}"])), indicator=ind,
               figures=figures, charts=charts_by_page[f"indicators/{ind.id}"])
@@ -416,6 +439,12 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     return Site(pages=r.pages, assets=package_assets(), nav=nav, chart_stats=renderer.stats, page_cache=page_cache,
                 download_tables=tables, source_titles=source_titles,
                 chart_svgs={c.id: c.svg for c in all_charts})
+
+
+def _owner_source(book: Casebook, owner: Any) -> str:
+    if owner.kind == "cluster":
+        return book.clusters[owner.id].source or ""
+    return (book.alliance.source if book.alliance else "") or ""
 
 
 def cluster_charts(book: Casebook, cluster: Cluster) -> list[Chart]:

@@ -221,9 +221,11 @@ class SearchIndex:
             "docs": [],
         }
         body = _json(manifest)
-        (out / "search_index.json").write_text(body, encoding="utf-8")
+        # Replaced, never rewritten in place: in an incremental build these may be hard links to the
+        # published site's files until the swap.
+        write_atomic(out / "search_index.json", body.encode("utf-8"))
         # Material's bundle loads this script instead of fetching the JSON when the site is on disk.
-        (out / "search_index.js").write_text("\ufeffvar __index = " + body + ";", encoding="utf-8")
+        write_atomic(out / "search_index.js", ("\ufeffvar __index = " + body + ";").encode("utf-8"))
         return {"shards": shards, "docs": len(table_docs), "stamp": manifest["config"]["casebook"]["stamp"],
                 "hashes": hashes,
                 "bytes": sum(len(b.encode("utf-8")) for b in files.values())}

@@ -82,20 +82,35 @@
     });
   }
 
-  /* Escape, then wrap every occurrence of the query words in <mark> (case-insensitive). */
-  function mark(text, words) {
-    var lower = normalise(text), spans = [];
-    if (lower.length !== text.length) lower = text.toLowerCase();
+  /* The text folded as queries are (NFKC, lower case), with each folded position's place in the
+     original, so matches found in the folded text are cut and marked in the original. */
+  function fold(text) {
+    var folded = "", at = [], pos = 0;
+    for (var ch of text) {
+      var f = normalise(ch);
+      for (var k = 0; k < f.length; k++) at.push(pos);
+      folded += f;
+      pos += ch.length;
+    }
+    at.push(pos);
+    return { text: folded, at: at };
+  }
+
+  /* [start, end) in the original text of every occurrence of the query words, in order */
+  function spansOf(text, words) {
+    var f = fold(text), spans = [];
     words.forEach(function (w) {
-      var at = lower.indexOf(w.word);
-      while (at !== -1 && w.word) {
-        spans.push([at, at + w.word.length]);
-        at = lower.indexOf(w.word, at + w.word.length);
-      }
+      if (!w.word) return;
+      for (var i = f.text.indexOf(w.word); i !== -1; i = f.text.indexOf(w.word, i + w.word.length))
+        spans.push([f.at[i], f.at[i + w.word.length]]);
     });
-    spans.sort(function (a, b) { return a[0] - b[0]; });
+    return spans.sort(function (a, b) { return a[0] - b[0]; });
+  }
+
+  /* Escape, then wrap every occurrence of the query words in <mark>. */
+  function mark(text, words) {
     var out = "", pos = 0;
-    spans.forEach(function (s) {
+    spansOf(text, words).forEach(function (s) {
       if (s[0] < pos) return;
       out += escapeHtml(text.slice(pos, s[0])) + "<mark>" + escapeHtml(text.slice(s[0], s[1])) + "</mark>";
       pos = s[1];
@@ -104,11 +119,7 @@
   }
 
   function snippet(text, words) {
-    var lower = normalise(text), first = -1;
-    words.forEach(function (w) {
-      var at = lower.indexOf(w.word);
-      if (at !== -1 && (first === -1 || at < first)) first = at;
-    });
+    var spans = spansOf(text, words), first = spans.length ? spans[0][0] : 0;
     var start = Math.max(0, first - 40), piece = text.slice(start, start + 160);
     return (start > 0 ? "…" : "") + mark(piece, words) + (start + 160 < text.length ? "…" : "");
   }
