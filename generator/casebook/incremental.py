@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,15 @@ def global_key(config_file: Path, overrides: Path | None, code: str, nav: Any, f
         "files": sorted(file_uris),
         "extra": extra,
     }
-    return content_hash(json.dumps(material, sort_keys=True, ensure_ascii=False, default=str))
+    return content_hash(json.dumps(material, sort_keys=True, ensure_ascii=False, default=_stable))
+
+
+def _stable(value: Any) -> str:
+    """A settings value as text that is the same in every process: functions by name, and no
+    memory addresses (a key that changed with them would make every build a full one)."""
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", str(value))
 
 
 def manifest_path(cache_dir: Path, target: Path) -> Path:
