@@ -161,6 +161,8 @@ def test_template_error_and_strict_warning_leave_site_intact(tmp_path):
     with pytest.raises(BuildFailed):
         build_project(project)
     assert tree_digest(site) == before
+    leftovers = list((project / ".cache" / "casebook").glob("downloads-*"))
+    assert leftovers == [], "a failed build leaves no half-written downloads behind"
 
 
 def test_successful_build_replaces_site_whole(tmp_path):

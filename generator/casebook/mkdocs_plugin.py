@@ -191,8 +191,13 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
                  time.perf_counter() - t1)
 
     def on_build_error(self, error) -> None:
+        import contextlib
         import shutil
 
+        # Let the downloads process finish first, or it would recreate the folder being removed.
+        if self.site is not None and self.site.downloads is not None:
+            with contextlib.suppress(Exception):
+                self.site.downloads.result(timeout=120)
         if getattr(self, "_downloads_dir", None) is not None:
             shutil.rmtree(self._downloads_dir, ignore_errors=True)
 
