@@ -86,7 +86,6 @@ class ChartRenderer:
     def __init__(self, cache_dir: Path | None = None) -> None:
         from .store import open_store
 
-        self.cache_dir = cache_dir
         self.store = open_store(cache_dir)
         self.stats = ChartStats()
 

@@ -9,7 +9,6 @@ byte-for-byte reproducible (no timestamps), so an unchanged casebook publishes u
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 
 from .derive import Derived, disclosure
 from .figures import strip_zeros
+from .store import code_digest, content_hash
 from .validate import Casebook
 
 DOWNLOADS = "downloads"
@@ -39,8 +39,6 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("quote", "原文", "string"),
     ("source", "来源", "string"),
 ]
-# The writers' own code is part of each cached file's key: a new version writes afresh.
-_CODE = Path(__file__).read_bytes()
 DISCLOSURE_LABELS = {"disclosed": "已公开", "desensitised": "已脱敏（*）", "missing": "未知"}
 
 
@@ -125,9 +123,10 @@ def to_json(data: list[dict[str, Any]]) -> bytes:
 def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
     """An Excel workbook: bold header row frozen, figures as real number cells ('*' stays text).
 
-    XlsxWriter (with its shared-string table: repeated names and units are stored once) is about
-    five times faster than openpyxl's write-only mode on a province casebook, and with a fixed
-    creation date it writes the same bytes for the same data (zip entry times included)."""
+    XlsxWriter (with its shared-string table: repeated names and units are stored once) is 2.7
+    times faster than openpyxl's write-only mode on a province casebook (37,055 rows: 2.1 s against
+    5.7 s, median of 3), and with a fixed creation date it writes the same bytes for the same data
+    (zip entry times included)."""
     import datetime as dt
 
     import xlsxwriter
@@ -267,7 +266,7 @@ def write_downloads(tables: list[Table], source_titles: list[str], cache: Path |
 
     def add(stem: str, data: list[dict[str, Any]], title: str) -> None:
         csv_bytes = to_csv(data)
-        key = hashlib.sha256(csv_bytes + title.encode("utf-8") + _CODE).hexdigest()
+        key = content_hash(csv_bytes, title, code_digest())
         for ext, content, media in (("csv", csv_bytes, "text/csv"),
                                     ("xlsx", cached("xlsx", key, lambda: to_xlsx(data, title)), None),
                                     ("json", cached("json", key, lambda: to_json(data)), "application/json")):

@@ -12,31 +12,15 @@ byte for byte.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from .store import content_hash, tree_digest, write_atomic
+
 MANIFEST_VERSION = 1
-
-
-def content_hash(*parts: str | bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8") if isinstance(part, str) else part)
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def tree_digest(folder: Path | None) -> str:
-    h = hashlib.sha256()
-    if folder is not None and folder.is_dir():
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
 
 
 def global_key(config_file: Path, overrides: Path | None, code: str, nav: Any, file_uris: list[str],
@@ -61,6 +45,17 @@ def _stable(value: Any) -> str:
     if callable(value) and hasattr(value, "__qualname__"):
         return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
     return re.sub(r" at 0x[0-9a-fA-F]+", "", str(value))
+
+
+def config_values(config) -> dict:
+    """Loaded settings every page shows (after !ENV, INHERIT): part of the incremental build's key."""
+    keys = ("site_name", "site_url", "site_description", "site_author", "copyright", "repo_url", "repo_name",
+            "edit_uri", "use_directory_urls", "markdown_extensions", "mdx_configs", "extra", "hooks")
+    values = {k: config.get(k) for k in keys}
+    values["theme"] = dict(config.theme)
+    values["hook_code"] = [Path(h).read_text(encoding="utf-8") for h in (config.get("hooks") or [])
+                           if isinstance(h, str) and Path(h).is_file()]
+    return values
 
 
 def manifest_path(cache_dir: Path, target: Path) -> Path:
@@ -90,8 +85,6 @@ def load_previous(cache_dir: Path, target: Path) -> dict[str, Any] | None:
 
 
 def save(cache_dir: Path, target: Path, manifest: dict[str, Any]) -> None:
-    from .store import write_atomic
-
     body = json.dumps({**manifest, "version": MANIFEST_VERSION, "tree": snapshot(target)}, ensure_ascii=False,
                       separators=(",", ":"))
     write_atomic(manifest_path(cache_dir, target), body.encode("utf-8"))

@@ -15,7 +15,6 @@ composer recurses per nesting level and resolves aliases before we could refuse 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from typing import Any
 import yaml
 
 from .errors import CaseError
-from .store import Store
+from .store import Store, code_digest, content_hash
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 12
@@ -315,7 +314,7 @@ def load_file(path: Path, display: str | None = None, cache: Store | None = None
     if cache is not None:
         raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else None
         if raw is not None:
-            key = hashlib.sha256(raw + b"\0" + display.encode() + b"\0" + _CODE).hexdigest()
+            key = content_hash(raw, display, code_digest())
             hit = _cache_read(cache.get_text("file", key), path, display)
             if hit is not None:
                 return hit
@@ -333,10 +332,6 @@ def load_file(path: Path, display: str | None = None, cache: Store | None = None
     if text is None:
         return LoadedFile(path, display), errors
     return load_text(text, display, path)
-
-
-# The loader's own code is part of every cache key: a new version parses afresh.
-_CODE = Path(__file__).read_bytes()
 
 
 def _cache_body(loaded: LoadedFile, errors: list[CaseError]) -> str:

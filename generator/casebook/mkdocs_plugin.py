@@ -1,4 +1,5 @@
-"""MkDocs adapter: hands the library's pages and assets to MkDocs. No logic of its own lives here.
+"""MkDocs adapter: hands the library's pages, assets, search index and incremental-build decisions
+to MkDocs. What to build, how to key it and how to index it live in the library modules it calls.
 
 Registered as the ``casebook`` plugin (entry point in pyproject.toml). Library errors become
 PluginError here and nowhere else, so `mkdocs build` fails with the same Chinese messages as
@@ -20,11 +21,11 @@ from mkdocs.structure.files import File, Files
 
 from . import incremental
 from .downloads import download_paths, move_downloads
-from .render import Site, chart_ids, code_digest, inline_charts, restore_html_blocks, stash_html_blocks
+from .render import Site, chart_ids, inline_charts, restore_html_blocks, stash_html_blocks
 from .sanitize import sanitize
 from .search import SearchIndex, docs_from_json, docs_to_json, page_documents, use_casebook_worker
 from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
-from .store import open_store
+from .store import code_digest, content_hash, open_store
 
 log = logging.getLogger("mkdocs.plugins.casebook")
 
@@ -107,21 +108,21 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         made: list[_GeneratedFile] = []
         for page in self.site.pages:
             svgs = [self.site.chart_svgs.get(i, "") for i in chart_ids(page.content)]
-            hashes[page.path] = incremental.content_hash(page.content, *svgs)
+            hashes[page.path] = content_hash(page.content, *svgs)
             made.append(_GeneratedFile.generated(config, page.path, content=page.content))
         for asset in self.site.assets:
-            hashes[asset.path] = incremental.content_hash(asset.content)
+            hashes[asset.path] = content_hash(asset.content)
             made.append(_GeneratedFile.generated(config, asset.path, content=asset.content))
         for f in made:
             files.append(f)
         # Hand-written pages too are judged by their content, not by file times.
         written = [f for f in files.documentation_pages() if f.abs_src_path and f.src_uri not in hashes]
         for f in written:
-            hashes[f.src_uri] = incremental.content_hash(Path(f.abs_src_path).read_bytes())
+            hashes[f.src_uri] = content_hash(Path(f.abs_src_path).read_bytes())
         self._files = files
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
         key = incremental.global_key(
-            Path(config.config_file_path or "mkdocs.yml"), overrides, code_digest(), [config.nav, _config_values(config)],
+            Path(config.config_file_path or "mkdocs.yml"), overrides, code_digest(), [config.nav, incremental.config_values(config)],
             [f.src_uri for f in files] + download_paths(self.site.download_tables), [config.extra_css, [str(j) for j in config.extra_javascript], config.extra])
         self.manifest = {"global": key, "files": hashes}
         previous = self.previous
@@ -204,17 +205,6 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
     def on_serve(self, server, config, builder):
         server.watch(str(self._cases_dir(config)))
         return server
-
-
-def _config_values(config) -> dict:
-    """Loaded settings every page shows (after !ENV, INHERIT): part of the incremental build's key."""
-    keys = ("site_name", "site_url", "site_description", "site_author", "copyright", "repo_url", "repo_name",
-            "edit_uri", "use_directory_urls", "markdown_extensions", "mdx_configs", "extra", "hooks")
-    values = {k: config.get(k) for k in keys}
-    values["theme"] = dict(config.theme)
-    values["hook_code"] = [Path(h).read_text(encoding="utf-8") for h in (config.get("hooks") or [])
-                           if isinstance(h, str) and Path(h).is_file()]
-    return values
 
 
 def _relieve_material_search(config) -> None:

@@ -10,8 +10,6 @@ only ever data — never a template. The final HTML is sanitised again by :mod:`
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -39,7 +37,6 @@ from .derive import (
     ordered_clusters,
     ordered_lessons,
 )
-from .downloads import download_tables
 from .escaping import md_escape, plain_title
 from .figures import PREFIX_QUALIFIERS, strip_zeros
 from .models import (
@@ -51,7 +48,7 @@ from .models import (
     Observation,
 )
 from .reference import reference_markdown
-from .store import Store
+from .store import Store, code_digest, content_hash, tree_digest
 from .validate import Casebook
 
 SITE_NAME = "共富案例库"
@@ -81,8 +78,7 @@ class Site:
     assets: list[SiteAsset] = field(default_factory=list)
     nav: list[Any] = field(default_factory=list)
     chart_stats: ChartStats = field(default_factory=ChartStats)
-    page_cache: PageCache | None = None
-    # Downloads are written apart from the pages (in a second process, see downloads.start_downloads).
+    # Downloads are written apart from the pages, set by site.prepare_site (see downloads.start_downloads).
     download_tables: list[Any] = field(default_factory=list)
     source_titles: list[str] = field(default_factory=list)
     downloads: Any = None  # a Future of the paths written, when started (site.prepare_site)
@@ -300,34 +296,6 @@ class PageCache:
         self.store.put("page", key, content)
 
 
-@functools.cache
-def code_digest() -> str:
-    """Every file of the package (code, templates, assets): a new version renders afresh."""
-    h = hashlib.sha256()
-    root = resources.files("casebook")
-    for path in sorted(Path(str(root)).rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(path.relative_to(Path(str(root))).as_posix().encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
-
-
-def _overrides_digest(overrides: Path | None) -> str:
-    h = hashlib.sha256()
-    folder = overrides / "casebook" if overrides is not None else None
-    if folder is not None and folder.is_dir():
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
-
-
-def _digest(*parts: str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8") + b"\0")
-    return h.hexdigest()
-
-
 class _Renderer:
     def __init__(self, book: Casebook, derived: Derived, env: Environment, cache: PageCache,
                  shared_key: str) -> None:
@@ -353,7 +321,7 @@ class _Renderer:
     def add(self, template: str, path: str, url: str, title: str, key: str | None = None, **ctx: Any) -> None:
         """Render a page; with ``key`` (what the page is made from, beyond the casebook-wide data),
         a page rendered before from the same material is taken from the cache."""
-        full_key = _digest(self.shared_key, template, path, url, title, key) if key is not None else None
+        full_key = content_hash(self.shared_key, template, path, url, title, key) if key is not None else None
         content = self.cache.get(full_key) if full_key else None
         if content is None:
             content = self.env.get_template(template).render(
@@ -372,8 +340,8 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     keeps rendered cluster and indicator pages between builds.
     """
     d = derived or derive(book)
-    shared = _digest(
-        code_digest(), _overrides_digest(overrides),
+    shared = content_hash(
+        code_digest(), tree_digest(overrides / "casebook" if overrides is not None else None),
         book.alliance.model_dump_json() if book.alliance else "",
         *(x.model_dump_json() for x in book.lessons.values()),
         *(x.model_dump_json() for x in book.indicators.values()),
@@ -394,14 +362,14 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     clusters = ordered_clusters(book)
     lessons = ordered_lessons(book)
     # Pages that show every cluster but none of their figures: kept while only figures change.
-    structure = _digest(*(c.model_dump_json(exclude={"observations"}) for c in clusters))
+    structure = content_hash(*(c.model_dump_json(exclude={"observations"}) for c in clusters))
     r.add("home.md.j2", "index.md", "", SITE_NAME, clusters=clusters, lessons=lessons)
     if book.alliance:
         r.add("alliance.md.j2", "alliance.md", "alliance/", book.alliance.name, key=structure, alliance=book.alliance,
               lessons_here=d.lessons_for(ALLIANCE))
     for cluster in clusters:
         r.add("cluster.md.j2", f"cases/{cluster.id}.md", cluster_url(cluster.id), cluster_title(cluster),
-              key=_digest(cluster.model_dump_json(), *(c.key for c in charts_by_page[f"cases/{cluster.id}"])),
+              key=content_hash(cluster.model_dump_json(), *(c.key for c in charts_by_page[f"cases/{cluster.id}"])),
               cluster=cluster, lessons_here=d.lessons_for(cluster.id),
               charts=charts_by_page[f"cases/{cluster.id}"])
     r.add("models.md.j2", "models.md", "models/", "发展模式与机制", clusters=clusters, key=structure)
@@ -413,7 +381,7 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
         material = [f"{f.owner.kind}/{f.owner.id}/{f.owner.name}/{f.owner.url}/{_owner_source(book, f.owner)}/"
                     f"{f.observation.model_dump_json()}" for f in figures]
         r.add("indicator.md.j2", f"indicators/{ind.id}.md", indicator_url(ind.id), ind.name,
-              key=_digest(*material, *(c.key for c in charts_by_page[f"indicators/{ind.id}"])), indicator=ind,
+              key=content_hash(*material, *(c.key for c in charts_by_page[f"indicators/{ind.id}"])), indicator=ind,
               figures=figures, charts=charts_by_page[f"indicators/{ind.id}"])
     cells = {(c.cluster_id, c.indicator_id): c for c in completeness(book)}
     totals = {state: sum(1 for c in cells.values() if c.state == state) for state in STATE_LABELS}
@@ -435,9 +403,7 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
         nav.append({"组团": "cases/index.md"})
     nav += [{"发展模式与机制": "models.md"}, {"经验启示": "lessons.md"}, {"指标": "indicators/index.md"},
             {"数据完整度": "completeness.md"}, {"标签": "tags.md"}, {"来源": "sources.md"}]
-    tables, source_titles = download_tables(book, d) if derived is None else ([], [])
-    return Site(pages=r.pages, assets=package_assets(), nav=nav, chart_stats=renderer.stats, page_cache=page_cache,
-                download_tables=tables, source_titles=source_titles,
+    return Site(pages=r.pages, assets=package_assets(), nav=nav, chart_stats=renderer.stats,
                 chart_svgs={c.id: c.svg for c in all_charts})
 
 

@@ -30,9 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .store import Store, write_atomic
-
-_CODE = Path(__file__).read_bytes()  # the term rules are part of every cached entry's key
+from .store import Store, code_digest, content_hash, write_atomic
 
 INDEX_VERSION = 1
 SHARD_TARGET_BYTES = 48_000  # about one small request per query term
@@ -139,9 +137,8 @@ class SearchIndex:
     def _terms(self, docs: list[SearchDoc]) -> list[tuple[list[str], list[str]]]:
         """Each document's terms: those in its title, and those only in its text. Remembered by
         the documents' content, so a rebuild re-reads only pages that changed."""
-        key = hashlib.sha256(json.dumps([[d.title, d.text] for d in docs], ensure_ascii=False).encode("utf-8"))
-        key.update(_CODE)
-        cached = self.store.get_text("terms", key.hexdigest())
+        key = content_hash(json.dumps([[d.title, d.text] for d in docs], ensure_ascii=False), code_digest())
+        cached = self.store.get_text("terms", key)
         if cached is not None:
             return [tuple(part.split("\x1f") if part else [] for part in doc.split("\x1e"))  # type: ignore[misc]
                     for doc in cached.split("\x1d")] if docs else []
@@ -149,11 +146,8 @@ class SearchIndex:
         for doc in docs:
             in_title = index_terms(doc.title)
             out.append((sorted(in_title), sorted(index_terms(doc.text) - in_title)))
-        self.store.put("terms", key.hexdigest(), "\x1d".join("\x1f".join(a) + "\x1e" + "\x1f".join(b) for a, b in out))
+        self.store.put("terms", key, "\x1d".join("\x1f".join(a) + "\x1e" + "\x1f".join(b) for a, b in out))
         return out
-
-    def add_page(self, url: str, title: str, content: str) -> None:
-        self.add_docs(*page_documents(url, title, content))
 
     def add_docs(self, url: str, title: str, docs: list[SearchDoc]) -> None:
         self.pages.append((url, title, docs))

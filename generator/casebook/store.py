@@ -9,10 +9,13 @@ code. Any database problem degrades to "not cached", never to a failed build.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
 import sqlite3
 import tempfile
 import threading
+from importlib import resources
 from pathlib import Path
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS entries (ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB, PRIMARY KEY (ns, key))"
@@ -65,14 +68,6 @@ class Store:
             self._db.execute("COMMIT")
             self._db.execute("BEGIN")
 
-    def close(self) -> None:
-        if self._db is not None:
-            with self._lock, contextlib.suppress(sqlite3.Error):
-                if self._db.in_transaction:
-                    self._db.execute("COMMIT")
-                self._db.close()
-            self._db = None
-
 
 _open: dict[Path, Store] = {}
 _UMASK = os.umask(0)
@@ -97,3 +92,32 @@ def write_atomic(path: Path, data: bytes) -> None:
         fh.write(data)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; published files must be readable
     os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def content_hash(*parts: str | bytes) -> str:
+    """The key of whatever is made from ``parts`` (text or bytes, in order)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8") if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def tree_digest(folder: Path | None) -> str:
+    """Every file under ``folder``, by name and content (an absent folder has one digest too)."""
+    h = hashlib.sha256()
+    if folder is not None and folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """Every file of the package (code, templates, assets): part of every cache key, so a new
+    version never reuses what an older one made."""
+    return tree_digest(Path(str(resources.files("casebook"))))

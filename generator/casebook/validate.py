@@ -8,7 +8,6 @@ exactly, so later stages only ever see a number in the catalogue unit, ``"*"`` o
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import os
 import types
@@ -35,7 +34,7 @@ from .models import (
     iter_verbatim,
 )
 from .models import SourceList as SourceList_
-from .store import Store
+from .store import Store, code_digest, content_hash
 
 SINGLETON_FILES = {"alliance.yaml": "alliance", "indicators.yaml": "indicators", "sources.yaml": "sources"}
 COLLECTION_DIRS = {"clusters": "cluster", "lessons": "lesson"}
@@ -302,7 +301,7 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
                 linkables.setdefault(sub.id, sub_kind)
 
     texts = _source_texts(ck, parsed)
-    texts_key = hashlib.sha256(json.dumps(texts, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    texts_key = content_hash(json.dumps(texts, sort_keys=True, ensure_ascii=False))
     lesson_orders: dict[int, str] = {}
     for loaded, kind, model in parsed:
         mcls = type(model)
@@ -406,17 +405,13 @@ def _check_verbatim_cached(ck: _Checker, loaded: LoadedFile, model: BaseModel, t
     if cache is None:
         _check_verbatim(ck, loaded, model, texts)
         return
-    key = hashlib.sha256("\0".join([model.model_dump_json(), type(model).__name__, loaded.display, texts_key,
-                                     _CODE_KEY]).encode("utf-8")).hexdigest()
+    key = content_hash(model.model_dump_json(), type(model).__name__, loaded.display, texts_key, code_digest())
     if cache.get("verbatim", key) is not None:
         return  # checked before, and clean (only clean results are kept: errors carry positions)
     before = len(ck.errors)
     _check_verbatim(ck, loaded, model, texts)
     if len(ck.errors) == before:
         cache.put("verbatim", key, b"ok")
-
-
-_CODE_KEY = hashlib.sha256(Path(__file__).read_bytes() + Path(__file__).with_name("models.py").read_bytes()).hexdigest()
 
 
 def _check_verbatim(ck: _Checker, loaded: LoadedFile, model: BaseModel, texts: dict[str, str]) -> None:
