@@ -79,7 +79,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from .mkdocs_plugin import build
-    from .site import BuildFailed
+    from .publish import BuildFailed, UnsafeSiteDir
 
     config = Path(args.config)
     if not config.is_file():
@@ -91,6 +91,9 @@ def _build(args: argparse.Namespace) -> int:
     try:
         target = build(config, Path(args.site_dir) if args.site_dir else None,
                        Path(args.cases) if args.cases else None, strict=args.strict, verbose=args.verbose)
+    except UnsafeSiteDir as exc:
+        print(f"用法错误：{exc}", file=sys.stderr)
+        return 2
     except BuildFailed as exc:
         print(f"构建失败，原有网站保持不变。\n{exc}", file=sys.stderr)
         return 1

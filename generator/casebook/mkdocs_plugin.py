@@ -69,17 +69,33 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
     @event_priority(100)
     def on_config(self, config):
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
-        # The downloads are written by a second process while pages are rendered and built.
-        import tempfile
+        from .publish import UnsafeSiteDir, check_site_dir, downloads_dir
 
+        # `mkdocs build -d DIR` empties DIR: never one that holds or lies inside the editor's files.
+        try:
+            check_site_dir(Path(config.site_dir), protected_paths(config, self),
+                           Path(config.config_file_path or "mkdocs.yml").resolve().parent)
+        except UnsafeSiteDir as exc:
+            raise PluginError(str(exc)) from exc
         cache = self._cache_dir(config)
         cache.mkdir(parents=True, exist_ok=True)
-        self._downloads_dir = Path(tempfile.mkdtemp(prefix="downloads-", dir=cache))
+        cases = self._cases_dir(config)
+        # The downloads are written by a second process while pages are rendered and built.
+        self._downloads_dir = downloads_dir(Path(config.site_dir))
+        self._preview_errors: list[str] = []
         try:
-            self.site = prepare_site(self._cases_dir(config), overrides, cache, self._downloads_dir)
+            self.site = prepare_site(cases, overrides, cache, self._downloads_dir)
         except Exception as exc:  # the library's own errors, in Chinese, with file:line:col
             self.on_build_error(exc)
-            raise PluginError(str(exc)) from exc
+            if not _PREVIEW.active:
+                raise PluginError(str(exc)) from exc
+            self.site = _PREVIEW.fallback(cases, exc)
+            self._preview_errors = str(exc).splitlines() or [type(exc).__name__]
+            for line in self._preview_errors:
+                log.error("%s", line)
+        else:
+            if _PREVIEW.active:
+                _PREVIEW.last_good[cases] = self.site
         _relieve_material_search(config)
         stats = self.site.chart_stats
         log.info("casebook: %d pages generated in %.2f s; charts %d rendered, %d from cache (%.2f s rendering)",
@@ -165,8 +181,9 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
 
         t0 = time.perf_counter()
         # Downloads come from the second process; a file whose bytes are unchanged is left as it was.
-        assert self.site is not None and self.site.downloads is not None
-        move_downloads(self.site.downloads.result(), self._downloads_dir, Path(config.site_dir))
+        assert self.site is not None
+        if self.site.downloads is not None:
+            move_downloads(self.site.downloads.result(), self._downloads_dir, Path(config.site_dir))
         if self.previous is not None and self.previous_site is not None:
             # Everything this build did not write is the published site's, unchanged: linked in,
             # now that nothing more will be written in place (later writes replace, never modify).
@@ -190,6 +207,8 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         log.info("casebook: search index of %d documents in %d shards (%.1f MB); waited %.2f s for downloads, "
                  "%.2f s for the index", stats["docs"], stats["shards"], stats["bytes"] / 1e6, t1 - t0,
                  time.perf_counter() - t1)
+        if self._preview_errors:
+            _PREVIEW.show_errors(Path(config.site_dir), self._preview_errors)
 
     def on_build_error(self, error) -> None:
         import contextlib
@@ -205,6 +224,45 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
     def on_serve(self, server, config, builder):
         server.watch(str(self._cases_dir(config)))
         return server
+
+
+class _Preview:
+    """The live preview (`casebook serve`): while a case file is broken, the last good site stays
+    served with the Chinese errors laid over every page, and the next good save replaces it."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.last_good: dict[Path, Site] = {}
+
+    def fallback(self, cases: Path, exc: Exception) -> Site:
+        from dataclasses import replace
+
+        from .render import SitePage, package_assets
+
+        good = self.last_good.get(cases)
+        if good is not None:
+            return replace(good, downloads=None)  # its downloads were moved into the last site already
+        page = SitePage("index.md", "", "案例文件有错误", "# 案例文件有错误\n\n按页面上方的提示修正后，预览会自动刷新。\n")
+        return Site(pages=[page], assets=package_assets(), nav=[{"首页": "index.md"}])
+
+    @staticmethod
+    def show_errors(site_dir: Path, errors: list[str]) -> None:
+        from markupsafe import escape
+
+        items = "".join(f"<li>{escape(e)}</li>" for e in errors[:200])
+        more = f"<p>……另有 {len(errors) - 200} 个问题，见终端输出。</p>" if len(errors) > 200 else ""
+        banner = ('<div class="cb-preview-errors" role="alert" style="position:sticky;top:0;z-index:10;'
+                  'background:#fff4f4;color:#7a0000;border-bottom:3px solid #c00;padding:.8rem 1.2rem;'
+                  'font-size:.8rem;max-height:50vh;overflow:auto"><strong>案例文件有错误，网站未更新。'
+                  '下面显示的是上一次正确的版本；修正并保存后会自动刷新。</strong>'
+                  f'<ul style="margin:.4rem 0 0 1rem">{items}</ul>{more}</div>')
+        for page in site_dir.rglob("*.html"):
+            html = page.read_text(encoding="utf-8")
+            at = html.find(">", html.find("<body")) + 1 if "<body" in html else 0
+            page.write_text(html[:at] + banner + html[at:], encoding="utf-8")
+
+
+_PREVIEW = _Preview()
 
 
 def _relieve_material_search(config) -> None:
@@ -245,17 +303,19 @@ class _DropDirtyWarning(logging.Filter):
 
 def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = None,
           strict: bool = False, verbose: bool = False, incremental_build: bool = True) -> Path:
-    """Build the site atomically: into a staging directory, then swapped in whole.
+    """Build the site atomically: into a staging directory, then swapped in whole (see publish).
 
-    On any failure the staging directory is removed, the previous site is left exactly as it was,
-    and BuildFailed carries the reason. When the published site was built by this casebook from the
-    same configuration, only changed pages are rebuilt (not in strict mode, which always checks
-    every page).
+    A site directory that would put the editor's files at risk raises UnsafeSiteDir before anything
+    is written. On any failure the staging directory is removed, the previous site is left exactly
+    as it was, and BuildFailed carries the reason in Chinese. Builds of one site directory run one
+    at a time. When the published site was built by this casebook from the same configuration, only
+    changed pages are rebuilt (not in strict mode, which always checks every page).
     """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
 
-    from .site import BuildFailed, discard, publish, staging_dir
+    from . import publish as pub
+    from .publish import BuildFailed
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     _quiet_mkdocs_logging(verbose)
@@ -264,40 +324,74 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
     dirty_filter = _DropDirtyWarning()
     build_log = logging.getLogger("mkdocs.commands.build")
     try:
-        probe = load_config(str(config_file))
-        target = Path(site_dir) if site_dir else Path(probe.site_dir)
-        cache_dir = probe.plugins["casebook"]._cache_dir(probe) if "casebook" in probe.plugins else None
-        previous = None
-        if incremental_build and not strict and cache_dir is not None and target.is_dir():
-            previous = incremental.load_previous(cache_dir, target)
-        staging = staging_dir(target)
         try:
-            # An incremental build starts from an empty staging directory too: MkDocs writes what
-            # changed, and the rest is linked in from the published site at the end (on_post_build).
-            config = load_config(str(config_file), site_dir=str(staging), strict=strict)
-            plugin = config.plugins.get("casebook")
-            if plugin is not None:
-                plugin.previous, plugin.previous_site = previous, target.resolve()
-            build_log.addFilter(dirty_filter)
-            mkdocs_build(config, dirty=previous is not None)
+            probe = load_config(str(config_file))
         except BaseException as exc:
-            discard(staging)
             if isinstance(exc, KeyboardInterrupt):
                 raise
             raise BuildFailed(_reason(exc)) from exc
-        finally:
-            build_log.removeFilter(dirty_filter)
-        publish(staging, target)
-        if plugin is not None and plugin.manifest is not None and cache_dir is not None:
-            incremental.save(cache_dir, target, plugin.manifest)
+        plugin = probe.plugins.get("casebook")
+        cache_dir = plugin._cache_dir(probe) if isinstance(plugin, CasebookPlugin) else None
+        target = pub.check_site_dir(Path(site_dir) if site_dir else Path(probe.site_dir), protected_paths(probe, plugin),
+                                Path(config_file).resolve().parent)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with pub.site_lock(target):
+                pub.clean_leftovers(target)
+                pub._step("locked")
+                previous = None
+                if incremental_build and not strict and cache_dir is not None and target.is_dir():
+                    previous = incremental.load_previous(cache_dir, target)
+                staging = pub.staging_dir(target)
+                try:
+                    # An incremental build starts from an empty staging directory too: MkDocs writes what
+                    # changed, and the rest is linked in from the published site at the end (on_post_build).
+                    config = load_config(str(config_file), site_dir=str(staging), strict=strict)
+                    plugin = config.plugins.get("casebook")
+                    if plugin is not None:
+                        plugin.previous, plugin.previous_site = previous, target
+                    build_log.addFilter(dirty_filter)
+                    mkdocs_build(config, dirty=previous is not None)
+                except BaseException as exc:
+                    pub.discard(staging)
+                    if isinstance(exc, KeyboardInterrupt):
+                        raise
+                    raise BuildFailed(_reason(exc)) from exc
+                finally:
+                    build_log.removeFilter(dirty_filter)
+                pub._step("built")
+                pub.publish(staging, target)
+                if plugin is not None and plugin.manifest is not None and cache_dir is not None:
+                    incremental.save(cache_dir, target, plugin.manifest)
+                pub._step("saved")
+        except OSError as exc:  # the site directory itself: read-only, full, not permitted
+            raise BuildFailed(pub.describe_os_error(exc)) from exc
         return target
     finally:
         if cases is not None:
             os.environ.pop(CASES_ENV, None)
 
 
+def protected_paths(config, plugin) -> dict[str, Path]:
+    """What the editor owns, which no site directory may be, hold or lie inside."""
+    project = Path(config.config_file_path or "mkdocs.yml").resolve().parent
+    out = {"案例目录": plugin._cases_dir(config) if isinstance(plugin, CasebookPlugin) else project / "cases",
+           "页面目录（docs_dir）": Path(config.docs_dir), "git 仓库": project / ".git",
+           "配置文件": Path(config.config_file_path or project / "mkdocs.yml")}
+    if config.theme.custom_dir:
+        out["主题覆盖目录"] = Path(config.theme.custom_dir)
+    if isinstance(plugin, CasebookPlugin):
+        out["构建缓存"] = plugin._cache_dir(config)
+    return out
+
+
 def _reason(exc: BaseException) -> str:
+    from .publish import describe_os_error
+
     cause = exc.__cause__ or exc.__context__
+    for err in (exc, cause):
+        if isinstance(err, OSError) and not isinstance(err, (BlockingIOError, InterruptedError)):
+            return describe_os_error(err)
     if isinstance(exc, PluginError) and cause is not None and hasattr(cause, "errors"):
         return str(cause)
     message = str(exc).strip() or type(exc).__name__
@@ -316,4 +410,8 @@ def serve(config_file: Path, cases: Path | None = None, dev_addr: str = "127.0.0
     _quiet_mkdocs_logging(True)
     if cases is not None:
         os.environ[CASES_ENV] = str(Path(cases).resolve())
-    mkdocs_serve(str(config_file), livereload=True, dev_addr=dev_addr)
+    _PREVIEW.active = True
+    try:
+        mkdocs_serve(str(config_file), livereload=True, dev_addr=dev_addr)
+    finally:
+        _PREVIEW.active = False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from .charts import ChartRenderer
 from .derive import derive
 from .downloads import download_tables, start_downloads
 from .errors import CasebookInvalid
+from .publish import BuildFailed as BuildFailed  # re-exported: where callers have always found it
 from .render import PageCache, Site, render_site
 from .store import open_store
 from .validate import load_casebook
@@ -79,46 +79,3 @@ def _heading(path: Path) -> str | None:
         if line.startswith("# "):
             return line[2:].strip()
     return None
-
-
-class BuildFailed(Exception):
-    """A build that did not produce a complete site; the previous site is untouched."""
-
-
-def staging_dir(target: Path) -> Path:
-    """A fresh sibling of ``target`` to build into (same filesystem, so the swap is a rename)."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    import tempfile
-
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
-    # mkdtemp makes it private (0700); a published site must be readable by the web server.
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)
-    return staging
-
-
-def publish(staging: Path, target: Path) -> None:
-    """Replace ``target`` with ``staging`` whole: the old site stays complete until the new one is."""
-    import shutil
-
-    target = target.resolve()
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{staging.name.rsplit('-', 1)[-1]}")
-        target.rename(old)
-    try:
-        staging.rename(target)
-    except OSError:
-        if old is not None:
-            old.rename(target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def discard(staging: Path) -> None:
-    import shutil
-
-    shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,241 @@
+"""Publishing a built site: where it may go, one build at a time, and an atomic swap.
+
+The editor's files are never at risk: a site directory that is, holds or lies inside what the
+editor owns (the project, its case files, pages, theme overrides, git history or the build cache)
+is refused, and so is an existing file or a directory that is not a site this tool published.
+
+A build is staged in a sibling directory (same filesystem) and swapped in by one atomic exchange
+(Linux ``renameat2(RENAME_EXCHANGE)``), so the published path always holds a complete site, the old
+one or the new one. Builds of the same site directory hold a lock for the whole build; what a killed
+build leaves behind (staging, downloads, the old site after a swap) is removed by the next build
+under that lock. Where the exchange is not available, two renames are used, and a site moved aside
+by a build killed between them is put back by the next build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+# What a published site always contains (the package's assets); how a site of ours is recognised.
+SITE_MARK = Path("assets") / "casebook"
+LOCK_WAIT_SECONDS = 600.0
+
+
+class BuildFailed(Exception):
+    """A build that did not produce a complete site; the previous site is untouched."""
+
+
+class UnsafeSiteDir(Exception):
+    """The site directory given would put the editor's files at risk (a usage error: exit 2)."""
+
+
+def _step(name: str) -> None:
+    """A named point in publishing; tests replace this to kill the process exactly there."""
+
+
+# --------------------------------------------------------------------------- where a site may go
+
+
+def _inside(path: Path, parent: Path) -> bool:
+    return path == parent or parent in path.parents
+
+
+def check_site_dir(target: Path, protected: dict[str, Path], project: Path) -> Path:
+    """The resolved site directory, or UnsafeSiteDir with a Chinese message and a fix.
+
+    ``protected`` names what the editor owns (label → path); ``project`` is the project's root. The
+    site may lie inside the project (``site/``) but not be it or hold it, and may neither hold nor lie
+    inside anything protected.
+    """
+    site = Path(os.path.abspath(target))
+    resolved = site.resolve()
+    hint = "提示：用 --site-dir 指定项目之外或项目内专用的输出目录，如 site/"
+    project = project.resolve()
+    if _inside(project, resolved):
+        what = "项目目录本身" if resolved == project else "项目目录的上级目录"
+        raise UnsafeSiteDir(f"输出目录“{target}”是{what}，构建会删除其中的全部文件。{hint}")
+    for label, path in protected.items():
+        path = path.resolve()
+        if _inside(resolved, path) or _inside(path, resolved):
+            relation = "就是" if resolved == path else ("位于" if _inside(resolved, path) else "包含")
+            raise UnsafeSiteDir(f"输出目录“{target}”{relation}{label}（{path}），构建会覆盖或删除其中的文件。{hint}")
+    if os.path.lexists(site) and not resolved.is_dir():
+        raise UnsafeSiteDir(f"输出路径“{target}”是一个已有的文件，不是目录，不会覆盖它。{hint}")
+    if resolved.is_dir() and not is_site(resolved) and any(resolved.iterdir()):
+        raise UnsafeSiteDir(f"输出目录“{target}”已有其他内容，不是本工具生成的网站，不会覆盖它。"
+                            "提示：换一个空目录或不存在的目录，或先自行清空它")
+    return resolved
+
+
+def is_site(path: Path) -> bool:
+    """A directory this tool published (every published site carries the package's assets)."""
+    return (path / SITE_MARK).is_dir()
+
+
+# --------------------------------------------------------------------------- one build at a time
+
+
+@contextlib.contextmanager
+def site_lock(target: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the lock of ``target`` (a file beside it) for a whole build; a second build waits for
+    the first, saying so, and fails clearly after ``wait`` seconds. The operating system releases
+    the lock of a killed build, so a crash never leaves it held."""
+    lock_path = target.parent / f".{target.name}.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if not _try_lock(fd):
+            print(f"另一个构建正在生成“{target}”，等待它完成……", file=sys.stderr, flush=True)
+            deadline = time.monotonic() + wait
+            while not _try_lock(fd):
+                if time.monotonic() > deadline:
+                    raise BuildFailed(f"等待另一个构建超过 {int(wait)} 秒，已放弃。"
+                                      f"提示：确认没有卡住的 casebook 进程；锁文件是 {lock_path}")
+                time.sleep(0.2)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; builds are not serialised there
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- staging and the swap
+
+
+def _prefixes(target: Path) -> tuple[str, str, str]:
+    return f".{target.name}.building-", f".{target.name}.old-", f".{target.name}.downloads-"
+
+
+def staging_dir(target: Path) -> Path:
+    """A fresh sibling of ``target`` to build into (same filesystem, so the swap is a rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=_prefixes(target)[0], dir=target.parent))
+    # mkdtemp makes it private (0700); a published site must be readable by the web server.
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
+    return staging
+
+
+def downloads_dir(site_dir: Path) -> Path:
+    """Where the downloads process writes, beside the directory being built: named after it, so
+    what a killed build left is found and removed with the rest of its leftovers."""
+    site_dir = Path(os.path.abspath(site_dir))
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Beside a staging directory (".site.building-…"), the name extends the staging's own.
+    prefix = f"{site_dir.name}.downloads-" if site_dir.name.startswith(".") else f".{site_dir.name}.downloads-"
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=site_dir.parent))
+
+
+def clean_leftovers(target: Path) -> list[Path]:
+    """Remove what killed builds of ``target`` left beside it. Call with the lock held: then no
+    other build of ``target`` is running, and everything with these names is a dead build's. A site
+    moved aside by a build killed between two renames is first put back."""
+    building, old, downloads = _prefixes(target)
+    parent = target.parent
+    if not parent.is_dir():
+        return []
+    entries = sorted(p for p in parent.iterdir() if p.name.startswith((building, old, downloads)))
+    if not os.path.lexists(target):
+        aside = [p for p in entries if p.name.startswith(old) and p.is_dir() and not p.is_symlink() and is_site(p)]
+        if aside:
+            newest = max(aside, key=lambda p: p.stat().st_mtime_ns)
+            newest.rename(target)
+            entries.remove(newest)
+    removed = []
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+        removed.append(entry)
+    return removed
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step; False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False  # a filesystem without the exchange
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def publish(staging: Path, target: Path) -> None:
+    """Replace ``target`` with ``staging`` whole: the published path is never empty or partial."""
+    _step("publish")
+    if not os.path.lexists(target):
+        staging.rename(target)
+        _step("published")
+        return
+    if _exchange(staging, target):
+        # The old site now sits at the staging path; the new one is published.
+        _step("exchanged")
+        shutil.rmtree(staging, ignore_errors=True)
+        _step("published")
+        return
+    old = target.with_name(f"{_prefixes(target)[1]}{staging.name.rsplit('-', 1)[-1]}")
+    target.rename(old)
+    _step("moved-aside")
+    try:
+        staging.rename(target)
+    except OSError:
+        old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    _step("published")
+
+
+def discard(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- faults in plain words
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An operating-system error as an editor can act on it, in Chinese, with the path."""
+    where = f"“{exc.filename}”" if exc.filename else ""
+    code = exc.errno
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return f"磁盘空间不足，无法写入{where}。提示：清理磁盘空间后重新构建；原有网站保持不变"
+    if code == errno.EROFS:
+        return f"{where}所在的文件系统是只读的，无法写入。提示：用 --site-dir 指定可写的输出目录"
+    if code in (errno.EACCES, errno.EPERM):
+        return f"没有权限写入{where}。提示：检查输出目录及其上级目录的权限，或用 --site-dir 指定可写的目录"
+    if code == errno.ENOTDIR:
+        return f"路径{where}中有一部分是文件而不是目录。提示：检查 --site-dir 指定的路径"
+    if code == errno.ENAMETOOLONG:
+        return f"路径{where}太长。提示：换一个较短的输出目录"
+    return f"读写文件{where}时出错（{exc.strerror or type(exc).__name__}）。提示：检查磁盘和目录权限后重新构建"

@@ -1,0 +1,256 @@
+"""Publishing never risks the editor's files, is atomic under kill -9 at every step, one build at a
+time, and turns faults (read-only, full disk) into Chinese errors that leave the old site as it was."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from sitebuild import build_project, make_project, tree_digest
+
+FICTIONAL = Path(__file__).parent / "fixtures" / "fictional"
+PROTECTED = ("cases", "content", "theme_overrides", ".git", ".cache", ".cache/casebook", "mkdocs.yml")
+
+
+def casebook(project: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "casebook", *args], cwd=project, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+
+
+def snapshot_all(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (the editor's files included) by content."""
+    return {k: v for k, v in tree_digest(root).items() if not k.startswith((".cache/", "site/", ".site"))}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    project = make_project(tmp_path, FICTIONAL)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    subprocess.run(["git", "-C", str(project), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(project), "-c", "user.name=虚构", "-c", "user.email=x@example.invalid",
+                    "commit", "-qm", "虚构"], check=True)
+    return project
+
+
+# --------------------------------------------------------------------------- the site directory
+
+
+@pytest.mark.parametrize("site_dir", [".", "..", "/", *PROTECTED, "cases/clusters", "content/guide",
+                                      ".git/objects", "theme_overrides/x", "../project"])
+def test_a_site_dir_that_is_holds_or_lies_inside_the_editors_files_is_refused(project, site_dir):
+    before = snapshot_all(project)
+    git_before = tree_digest(project / ".git")
+    proc = casebook(project, "build", "--site-dir", site_dir)
+    assert proc.returncode == 2, proc.stderr
+    assert "用法错误" in proc.stderr and "提示" in proc.stderr and "Traceback" not in proc.stderr
+    assert snapshot_all(project) == before
+    assert tree_digest(project / ".git") == git_before
+
+
+def test_a_symlink_into_the_cases_is_refused_too(project, tmp_path):
+    (tmp_path / "sneaky").symlink_to(project / "cases")
+    before = snapshot_all(project)
+    proc = casebook(project, "build", "--site-dir", str(tmp_path / "sneaky"))
+    assert proc.returncode == 2 and "案例目录" in proc.stderr
+    assert snapshot_all(project) == before
+
+
+def test_an_existing_file_or_a_foreign_directory_is_never_replaced(project, tmp_path):
+    (tmp_path / "notes.txt").write_text("编辑的笔记（虚构）", encoding="utf-8")
+    proc = casebook(project, "build", "--site-dir", str(tmp_path / "notes.txt"))
+    assert proc.returncode == 2 and "文件" in proc.stderr
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "编辑的笔记（虚构）"
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "report.docx").write_bytes(b"not ours")
+    proc = casebook(project, "build", "--site-dir", str(foreign))
+    assert proc.returncode == 2 and "不是本工具生成的网站" in proc.stderr
+    assert (foreign / "report.docx").read_bytes() == b"not ours"
+    # An empty directory, or one this tool published, is fine.
+    (tmp_path / "empty").mkdir()
+    assert casebook(project, "build", "--site-dir", str(tmp_path / "empty")).returncode == 0
+    assert casebook(project, "build", "--site-dir", str(tmp_path / "empty")).returncode == 0
+
+
+def test_plain_mkdocs_build_refuses_the_cases_directory_as_well(project):
+    before = snapshot_all(project)
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", "cases"], cwd=project,
+                          capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert proc.returncode != 0
+    assert "案例目录" in proc.stderr
+    assert snapshot_all(project) == before
+
+
+# --------------------------------------------------------------------------- kill -9 at every step
+
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    from casebook import publish
+    from casebook.mkdocs_plugin import build
+
+    step, config, site, exchange = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4] == "1"
+    def at(name):
+        if name == step:
+            os.kill(os.getpid(), signal.SIGKILL)
+    publish._step = at
+    if not exchange:
+        publish._exchange = lambda a, b: False  # a system without the atomic exchange
+    build(config, site)
+    sys.exit(3)  # the step was never reached
+""")
+
+STEPS = [("locked", True), ("built", True), ("publish", True), ("exchanged", True), ("published", True),
+         ("saved", True), ("built", False), ("moved-aside", False), ("published", False)]
+
+
+@pytest.fixture(scope="module")
+def two_sites(tmp_path_factory):
+    """A fictional project, and reference digests of its site before and after one edit."""
+    tmp = tmp_path_factory.mktemp("kill")
+    project = make_project(tmp, FICTIONAL)
+    old = tree_digest(build_project(project, tmp / "ref-old"))
+    cluster = project / "cases" / "clusters" / "fictional-a.yaml"
+    original = cluster.read_text(encoding="utf-8")
+    edited = original.replace("虚构的测试组团", "改过的虚构测试组团")
+    cluster.write_text(edited, encoding="utf-8")
+    new = tree_digest(build_project(project, tmp / "ref-new"))
+    assert old != new
+    return project, cluster, original, edited, old, new
+
+
+@pytest.mark.parametrize(("step", "exchange"), STEPS, ids=[f"{s}-{'exchange' if e else 'renames'}" for s, e in STEPS])
+def test_kill_at_each_step_of_publishing(two_sites, tmp_path, step, exchange):
+    project, cluster, original, edited, old, new = two_sites
+    site = tmp_path / "site"
+    cluster.write_text(original, encoding="utf-8")
+    build_project(project, site)
+    assert tree_digest(site) == old
+    cluster.write_text(edited, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", KILLER, step, str(project / "mkdocs.yml"), str(site),
+                           "1" if exchange else "0"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, f"the build was not killed at {step}: {proc.returncode} {proc.stderr[-2000:]}"
+    if step != "moved-aside":
+        # The published path holds a whole site at every instant: the old one or the new one.
+        assert tree_digest(site) in (old, new), f"after a kill at {step} the published site is partial"
+    else:
+        # Only without the atomic exchange, between its two renames: the next build puts it back.
+        assert not site.exists()
+    # The next build cleans up after the killed one and publishes the new site.
+    build_project(project, site)
+    assert tree_digest(site) == new
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".site") and p.name != ".site.lock"]
+    assert leftovers == []
+
+
+def test_kill_during_the_mkdocs_build_keeps_the_old_site(two_sites, tmp_path):
+    project, cluster, original, edited, old, _ = two_sites
+    site = tmp_path / "site"
+    cluster.write_text(original, encoding="utf-8")
+    build_project(project, site)
+    cluster.write_text(edited, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "casebook", "build", "--config", str(project / "mkdocs.yml"),
+                             "--site-dir", str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(p.name.startswith(".site.building-") for p in tmp_path.iterdir()):
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    assert tree_digest(site) == old
+    build_project(project, site)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.") and p.name != ".site.lock"] == []
+
+
+# --------------------------------------------------------------------------- one build at a time
+
+SLOW = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from casebook import publish
+    from casebook.mkdocs_plugin import build
+
+    def at(name):
+        if name == "built":
+            time.sleep(float(sys.argv[3]))
+    publish._step = at
+    build(Path(sys.argv[1]), Path(sys.argv[2]))
+""")
+
+
+def test_two_builds_of_one_site_never_publish_at_once(two_sites, tmp_path):
+    project, cluster, original, _, old, _ = two_sites
+    cluster.write_text(original, encoding="utf-8")
+    site = tmp_path / "site"
+    build_project(project, site)
+    first = subprocess.Popen([sys.executable, "-c", SLOW, str(project / "mkdocs.yml"), str(site), "4"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    second = subprocess.Popen([sys.executable, "-c", SLOW, str(project / "mkdocs.yml"), str(site), "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, err1 = first.communicate(timeout=300)
+    _, err2 = second.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 0, err2
+    assert "等待" in err2, "the second build says it waits for the first"
+    assert tree_digest(site) == old
+
+
+# --------------------------------------------------------------------------- faults
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str, *options: str):
+    path.mkdir(parents=True, exist_ok=True)
+    opts = ",".join([f"size={size}", *options])
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a tmpfs to test faults: {proc.stderr}")
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_a_read_only_site_directory_is_a_chinese_error(project, tmp_path):
+    with tmpfs(tmp_path / "ro", "1m", "ro") as ro:
+        proc = casebook(project, "build", "--site-dir", str(ro / "site"))
+    assert proc.returncode == 1
+    assert "只读" in proc.stderr and "Traceback" not in proc.stderr and "原有网站保持不变" in proc.stderr
+
+
+def test_a_full_disk_is_a_chinese_error_and_the_old_site_stays(project, tmp_path):
+    with tmpfs(tmp_path / "small", "64m") as disk:
+        site = disk / "site"
+        assert casebook(project, "build", "--site-dir", str(site)).returncode == 0
+        before = tree_digest(site)
+        free = shutil.disk_usage(disk).free
+        with open(disk / "filler", "wb") as fh:
+            fh.truncate(0)
+            with contextlib.suppress(OSError):
+                fh.write(b"\0" * (free - 200_000))
+        proc = casebook(project, "build", "--site-dir", str(site))
+        assert proc.returncode == 1, proc.stdout
+        assert "磁盘空间不足" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert tree_digest(site) == before
+        (disk / "filler").unlink()
+        assert [p.name for p in disk.iterdir() if p.name.startswith(".site.") and p.name != ".site.lock"] == []
+
+
+def test_os_errors_are_described_in_chinese():
+    from casebook.publish import describe_os_error
+
+    for code, words in [(errno.ENOSPC, "磁盘空间不足"), (errno.EROFS, "只读"), (errno.EACCES, "没有权限"),
+                        (errno.EPERM, "没有权限"), (errno.ENOTDIR, "不是目录"), (errno.EIO, "出错")]:
+        text = describe_os_error(OSError(code, os.strerror(code), "/虚构/site"))
+        assert words in text and "/虚构/site" in text and "提示" in text
