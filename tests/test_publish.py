@@ -251,6 +251,7 @@ def test_os_errors_are_described_in_chinese():
     from casebook.publish import describe_os_error
 
     for code, words in [(errno.ENOSPC, "磁盘空间不足"), (errno.EROFS, "只读"), (errno.EACCES, "没有权限"),
-                        (errno.EPERM, "没有权限"), (errno.ENOTDIR, "不是目录"), (errno.EIO, "出错")]:
+                        (errno.EPERM, "没有权限"), (errno.ENOTDIR, "不是目录"), (errno.EEXIST, "不是目录"),
+                        (errno.ENOENT, "找不到"), (errno.EIO, "出错")]:
         text = describe_os_error(OSError(code, os.strerror(code), "/虚构/site"))
         assert words in text and "/虚构/site" in text and "提示" in text

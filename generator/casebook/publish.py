@@ -234,6 +234,10 @@ def describe_os_error(exc: OSError) -> str:
         return f"{where}所在的文件系统是只读的，无法写入。提示：用 --site-dir 指定可写的输出目录"
     if code in (errno.EACCES, errno.EPERM):
         return f"没有权限写入{where}。提示：检查输出目录及其上级目录的权限，或用 --site-dir 指定可写的目录"
+    if code == errno.EEXIST:
+        return f"{where}已存在，但不是目录，无法在其中创建网站。提示：检查 --site-dir 指定的路径"
+    if code == errno.ENOENT:
+        return f"找不到{where}，也无法创建它。提示：检查 --site-dir 指定的路径"
     if code == errno.ENOTDIR:
         return f"路径{where}中有一部分是文件而不是目录。提示：检查 --site-dir 指定的路径"
     if code == errno.ENAMETOOLONG:
