@@ -72,7 +72,9 @@ def test_editor_path_end_to_end(repo):
     git(["commit", "-q", "-m", "新增组团"], repo)
 
     cluster = repo / "cases" / "clusters" / "fictional-a.yaml"
-    cluster.write_text(cluster.read_text(encoding="utf-8").replace("value: 52", "value: 55"), encoding="utf-8")
+    # The quote (52万元) goes with the old figure: a value must agree with its quote.
+    cluster.write_text(cluster.read_text(encoding="utf-8").replace(
+        "value: 52\n    quote: 2022年村集体经营性收入52万元", "value: 55"), encoding="utf-8")
     proc = run(["diff", "HEAD", "--format", "json"], repo)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
@@ -88,7 +90,7 @@ def test_editor_path_end_to_end(repo):
 def test_diff_names_disclosure_changes_and_other_facts(repo):
     cluster = repo / "cases" / "clusters" / "fictional-a.yaml"
     text = cluster.read_text(encoding="utf-8")
-    text = text.replace("value: 138", "value: '*'")  # became desensitised
+    text = text.replace("value: 138\n    quote: 2023年达到138万元", "value: '*'")  # became desensitised
     text = text.replace("    year: '*'\n    value: '*'", "    year: '*'\n    value: 1200")  # disclosed
     text = text.replace("industries:\n  - 虚构茶叶", "industries:\n  - 虚构茶叶\n  - 虚构甲组团")
     cluster.write_text(text, encoding="utf-8")

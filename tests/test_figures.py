@@ -68,7 +68,8 @@ def test_format():
     ("3.2\n    unit: 亿元", Decimal("32000"), "万元"),
 ])
 def test_values_resolved_to_catalogue_unit(book, written, stored, unit):
-    replace(book, CLUSTER, "value: 52", f"value: {written}")
+    # The quote goes too: it says 52万元, and a value must agree with its quote.
+    replace(book, CLUSTER, "value: 52\n    quote: 2022年村集体经营性收入52万元", f"value: {written}")
     loaded, errors = load_casebook(book)
     assert errors == []
     obs = loaded.clusters["fictional-a"].observations[0]

@@ -58,33 +58,41 @@ Qualifier = Literal["近", "超", "约", "余", "多"]
 Unit = Literal[UNITS]  # type: ignore[valid-type]
 
 
+# Kinds of error the models raise themselves: their messages are complete Chinese text with a
+# 提示, shown to editors as they are (validate._translate passes them through).
+REFUSAL_KINDS = frozenset({"figure", "year", "year_range", "link", "qualifier_conflict"})
+
+
+def refuse(kind: str, message: str) -> PydanticCustomError:
+    """An error whose message is final text, never a template. Pydantic fills ``{name}`` in a
+    message from the context it is given, so a context carrying editors' text (a value written
+    as ``{hint}``) would be expanded; with no context the message is shown exactly as built."""
+    assert kind in REFUSAL_KINDS
+    return PydanticCustomError(kind, message)
+
+
 def _parse_value(raw: Any) -> Any:
     if isinstance(raw, ParsedFigure):
         return raw
     try:
         return parse_figure(raw)
     except FigureError as exc:
-        raise PydanticCustomError("figure", "{message}。提示：{hint}",
-                                  {"message": exc.message, "hint": exc.hint}) from None
+        raise refuse("figure", f"{exc.message}。提示：{exc.hint}") from None
 
 
 def _parse_year(raw: Any) -> int | str:
     if isinstance(raw, bool) or raw is None or isinstance(raw, (list, dict)):
-        raise PydanticCustomError("year", "年份应为四位数字或带引号的 '*'。提示：如 2023；原文年份脱敏时写 '*'")
+        raise refuse("year", "年份应为四位数字或带引号的 '*'。提示：如 2023；原文年份脱敏时写 '*'")
     text = unicodedata.normalize("NFKC", str(raw)).strip()
     if text == DESENSITISED:
         return DESENSITISED
     if text.endswith("年"):
         text = text[:-1]
     if not (text.isascii() and text.isdigit() and len(text) == 4):
-        raise PydanticCustomError(
-            "year", "年份“{raw}”无法识别。提示：写成四位数字（如 2023）；原文年份脱敏时写带引号的 '*'",
-            {"raw": str(raw)})
+        raise refuse("year", f"年份“{str(raw)[:40]}”无法识别。提示：写成四位数字（如 2023）；原文年份脱敏时写带引号的 '*'")
     year = int(text)
     if not MIN_YEAR <= year <= max_year():
-        raise PydanticCustomError(
-            "year_range", "年份 {year} 超出范围。提示：年份应在 {lo}–{hi} 之间，请核对原文",
-            {"year": year, "lo": MIN_YEAR, "hi": max_year()})
+        raise refuse("year_range", f"年份 {year} 超出范围。提示：年份应在 {MIN_YEAR}–{max_year()} 之间，请核对原文")
     return year
 
 
@@ -102,9 +110,7 @@ def _check_link(raw: Any) -> str:
     parsed = urllib.parse.urlsplit(text)
     bad_chars = any(ch.isspace() or ord(ch) < 32 or ch in "<>\"'`\\" for ch in text)
     if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc or bad_chars:
-        raise PydanticCustomError(
-            "link", "链接“{raw}”不可用。提示：只能写以 http:// 或 https:// 开头的完整网址，不含空格和引号",
-            {"raw": text[:80]})
+        raise refuse("link", f"链接“{text[:80]}”不可用。提示：只能写以 http:// 或 https:// 开头的完整网址，不含空格和引号")
     return text
 
 
@@ -249,7 +255,11 @@ class Observation(Base):
     year: Year | None = F("年份", "数值所属年份；原文年份脱敏时写带引号的 '*'；未注明则省略并在“时期”中说明。", None)
     period: Text | None = F("时期", "年份之外的时间说明，如“累计”“每年”“截至*年底”。", None)
     scope: Text | None = F("统计范围", "数值只涉及组团的一部分时写明，如“旷野公园”“*月乡组团”。", None)
-    quote: Quote | None = F("原文", "原文中的对应短语，逐字照录（含 *），如“水田面积*亩”。", None)
+    quote: Quote | None = F(
+        "原文",
+        "原文中的对应短语，逐字照录（含 *），如“水田面积*亩”。数值、单位和限定词都要与它一致："
+        "原文写 * 时数值写 '*'（单位照原文，如 *亿元），原文给出数字时照写（可换算单位，如 3.2亿元 即 32000万元）。",
+        None)
     source: SourceRef | None = F("来源", "出处，格式“文档标识/章节标识”；省略时沿用本文件的来源。", None)
     note: Text | None = F("备注", "对数值的补充说明。", None)
 
@@ -262,10 +272,9 @@ class Observation(Base):
             return self
         if fig.qualifier:
             if self.qualifier and self.qualifier != fig.qualifier:
-                raise PydanticCustomError(
-                    "qualifier_conflict",
-                    "数值中的限定词“{a}”与 qualifier 字段“{b}”不一致。提示：只保留一处，并与原文一致",
-                    {"a": fig.qualifier, "b": self.qualifier})
+                raise refuse("qualifier_conflict",
+                             f"数值中的限定词“{fig.qualifier}”与 qualifier 字段“{self.qualifier}”不一致。"
+                             "提示：只保留一处，并与原文一致")
             self.qualifier = fig.qualifier  # type: ignore[assignment]
         return self
 
@@ -410,6 +419,17 @@ class Indicator(Base):
     unit: Unit = F("单位", "数值的单位；所有数据按此单位填写或可精确换算。")
     definition: Text = F("定义", "指标的含义和统计口径。")
     direction: Direction = F("方向", "higher_is_better 越高越好，lower_is_better 越低越好，neutral 中性（规模类）。")
+    # Sanity bounds in the indicator's own unit; negativity of counts, areas and money is refused
+    # from the unit family (figures.SIGNED_FAMILIES), so these matter most for % and 米.
+    min: int | None = F(
+        "下限",
+        "数值允许的最小值，按本指标的单位，如占比、增幅的 0 或 -100；省略则不设下限。"
+        "个数、面积、金额等本来不能为负的单位，程序已拒绝负数，无须再写 0。",
+        None, ge=-(10**15), le=10**15)
+    max: int | None = F(
+        "上限",
+        "数值允许的最大值，按本指标的单位，如占比的 100；省略则不设上限。原文确实超出时再放宽。",
+        None, ge=-(10**15), le=10**15)
     headline: bool = F("首页显示", "true 时，组团有这项数据就显示在首页的组团卡片上（最多三项）。", False)
     category: Category = F(
         "类别",

@@ -10,21 +10,24 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import stat
 import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import CaseError
-from .figures import DESENSITISED, ParsedFigure, convert, unit_family
+from .figures import DESENSITISED, ParsedFigure, check_quote, convert, format_figure, non_negative, unit_family
 from .loader import LoadedFile, Path_, dotted, load_file
 from .models import (
     FILE_MODELS,
     KIND_LABELS,
+    REFUSAL_KINDS,
     Alliance,
     Cluster,
     Indicator,
@@ -92,10 +95,12 @@ def _display(path: Path) -> str:
 
 
 def discover(root: Path) -> list[Path]:
+    """Every YAML file under ``root``, whatever the case of its extension (``.yml``, ``.YAML`` …):
+    none is skipped silently; the loader reports any spelling other than ``.yaml``."""
     paths = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        paths.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(YAML_SUFFIXES))
+        paths.extend(Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(YAML_SUFFIXES))
     return paths
 
 
@@ -152,7 +157,7 @@ def _translate(err: dict[str, Any], siblings: list[str]) -> tuple[str, bool]:
                 "字段名必须完全一致（区分大小写）", True)
     if kind == "missing":
         return f"缺少必填字段“{key}”。提示：在这一项里加上“{key}: …”", False
-    if kind in ("figure", "year", "year_range", "qualifier_conflict") or kind.startswith("custom"):
+    if kind in REFUSAL_KINDS or kind.startswith("custom"):
         return err["msg"], False
     if value is None and kind.endswith("_type"):
         return "不能为空。提示：填写内容，或删去这个字段", False
@@ -276,6 +281,7 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
             for i, ind in enumerate(model.indicators):
                 claim("indicator", ind.id, loaded, ("indicators", i, "id"), mcls)
                 book.indicators.setdefault(ind.id, ind)
+                _check_bounds(ck, loaded, ("indicators", i), ind, mcls)
         elif kind == "sources":
             for i, src in enumerate(model.sources):
                 claim("source", src.id, loaded, ("sources", i, "id"), mcls)
@@ -287,7 +293,6 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
                                f"章节标识“{sec.id}”在本文档中重复。提示：改用另一个标识", mcls)
                     ids.add(sec.id)
                 sections[src.id] = ids
-                _check_source_file(ck, loaded, ("sources", i, "file"), src, book.root, mcls)
         elif kind == "alliance":
             book.alliance = model
         if kind in ("cluster", "lesson") and model.id != loaded.path.stem:
@@ -377,21 +382,81 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
+class SourceFileRefused(Exception):
+    """A source's ``file`` that is not a regular file inside the casebook; the message is Chinese."""
+
+
+_SOURCE_HINT = "提示：把原文放在案例库目录内，写相对路径，如 sources/writeup.txt"
+
+
+def source_file_path(root: Path, file: str) -> Path:
+    """The real path of a source's ``file``, decided before anything is opened: the only way to a
+    source file (sources.yaml comes from pull requests; a file read here shows its contents through
+    "not found in the source" errors). Refuses absolute, drive and ``..`` paths, a symlink at any
+    step, anything but a regular file, and any path whose resolved form leaves the resolved root."""
+    if (not file or "\\" in file or ":" in file or "\0" in file or file.startswith("/")
+            or Path(file).is_absolute() or ".." in Path(file).parts):
+        raise SourceFileRefused(f"文件路径“{file}”指向案例库之外。{_SOURCE_HINT}")
+    parts = Path(file).parts
+    if not parts:
+        raise SourceFileRefused(f"“{file}”不是普通文件，不予读取。{_SOURCE_HINT}")
+    base = root.resolve()
+    here = base
+    for part in parts:
+        here = here / part
+        try:
+            info = os.lstat(here)
+        except OSError:
+            raise SourceFileRefused(f"找不到文件“{file}”。{_SOURCE_HINT}") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise SourceFileRefused(f"文件“{file}”（或它所在的文件夹）是符号链接，不予读取。{_SOURCE_HINT}")
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceFileRefused(f"“{file}”不是普通文件，不予读取。{_SOURCE_HINT}")
+    real = here.resolve()
+    if not real.is_relative_to(base):
+        raise SourceFileRefused(f"文件路径“{file}”指向案例库之外。{_SOURCE_HINT}")
+    return real
+
+
+def read_source_file(root: Path, file: str) -> bytes:
+    """The bytes of a source's ``file`` (see :func:`source_file_path`). Opened without following a
+    symlink or blocking on a pipe, and checked again once open, so a file swapped after the check
+    is refused too."""
+    path = source_file_path(root, file)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        raise SourceFileRefused(f"文件“{file}”无法读取。{_SOURCE_HINT}") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceFileRefused(f"“{file}”不是普通文件，不予读取。{_SOURCE_HINT}")
+        if info.st_size > MAX_SOURCE_BYTES:
+            raise SourceFileRefused("原文文件超过 8 MB。提示：只保留原文正文")
+        data = fh.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceFileRefused("原文文件超过 8 MB。提示：只保留原文正文")
+    return data
+
+
 def _source_texts(ck: _Checker, parsed: list[tuple[LoadedFile, str, BaseModel]]) -> dict[str, str]:
-    """The text of every source document that has a readable file, squashed, by document id."""
+    """The text of every source document that has a file, squashed, by document id. A file that
+    is refused or unreadable is reported, and no quote is checked against it."""
     texts: dict[str, str] = {}
     for loaded, kind, model in parsed:
         if kind != "sources":
             continue
         for i, src in enumerate(model.sources):
-            path = ck.book.root / src.file if src.file else None
-            if path is None or not path.is_file() or path.is_symlink() or ".." in Path(src.file).parts:
-                continue
-            if path.stat().st_size > MAX_SOURCE_BYTES:
-                ck.err(loaded, ("sources", i, "file"), "原文文件超过 8 MB。提示：只保留原文正文", type(model))
+            if not src.file:
                 continue
             try:
-                texts[src.id] = _squash(path.read_bytes().decode("utf-8-sig"))
+                data = read_source_file(ck.book.root, src.file)
+            except SourceFileRefused as exc:
+                ck.err(loaded, ("sources", i, "file"), str(exc), type(model))
+                continue
+            try:
+                texts[src.id] = _squash(data.decode("utf-8-sig"))
             except UnicodeDecodeError:
                 ck.err(loaded, ("sources", i, "file"), f"原文文件“{src.file}”不是 UTF-8 编码。"
                                                       "提示：用编辑器另存为 UTF-8", type(model))
@@ -441,23 +506,6 @@ def _check_source_ref(ck: _Checker, loaded: LoadedFile, loc: Path_, ref: str,
         ck.err(loaded, loc, _unknown(f"“{doc}”的章节", section, sections.get(doc, set())), model)
 
 
-def _check_source_file(ck: _Checker, loaded: LoadedFile, loc: Path_, src: Source, root: Path,
-                       model: type[BaseModel]) -> None:
-    """A source's file must be a real file inside the casebook: no ``..``, absolute paths or symlinks."""
-    if not src.file:
-        return
-    rel = Path(src.file)
-    hint = "提示：把原文放在案例库目录内，写相对路径，如 sources/writeup.txt"
-    if rel.is_absolute() or ".." in rel.parts or src.file.startswith(("/", "\\")) or ":" in src.file:
-        ck.err(loaded, loc, f"文件路径“{src.file}”指向案例库之外。{hint}", model)
-        return
-    target = root / rel
-    if any((root / Path(*rel.parts[: i + 1])).is_symlink() for i in range(len(rel.parts))):
-        ck.err(loaded, loc, f"文件“{src.file}”是符号链接，不予读取。{hint}", model)
-    elif not target.is_file():
-        ck.err(loaded, loc, f"找不到文件“{src.file}”。{hint}", model)
-
-
 def _resolve_observation(ck: _Checker, loaded: LoadedFile, loc: Path_, obs: Observation,
                          book: Casebook, model: type[BaseModel]) -> None:
     ind = book.indicators.get(obs.indicator)
@@ -481,6 +529,16 @@ def _resolve_observation(ck: _Checker, loaded: LoadedFile, loc: Path_, obs: Obse
     if fig is None:
         obs.unit = ind.unit
         return
+    if fig.value != DESENSITISED:
+        _check_range(ck, loaded, loc, convert(fig.value, unit, ind.unit), ind, model)
+    if obs.quote:
+        problem = check_quote(fig.value, unit, ind.unit, obs.qualifier, obs.quote)
+        if problem:
+            # A qualifier folded in from the value text has no key of its own: point at the value.
+            on = (*loc, problem.on)
+            if on not in loaded.positions:
+                on = (*loc, "value")
+            ck.err(loaded, on, problem.message, model)
     if fig.value == DESENSITISED:
         # The unit the source used is part of what it discloses (*亿元 is not *万元): keep it.
         obs.value = ParsedFigure(DESENSITISED, unit, obs.qualifier)
@@ -488,6 +546,35 @@ def _resolve_observation(ck: _Checker, loaded: LoadedFile, loc: Path_, obs: Obse
         return
     obs.value = ParsedFigure(convert(fig.value, unit, ind.unit), ind.unit, obs.qualifier)
     obs.unit = ind.unit
+
+
+def _check_range(ck: _Checker, loaded: LoadedFile, loc: Path_, value: Decimal, ind: Indicator,
+                 model: type[BaseModel]) -> None:
+    """A disclosed figure (in the catalogue unit) must be possible for its unit and within its
+    indicator's bounds."""
+    shown = format_figure(value, None, ind.unit)
+    lo = None if ind.min is None else format_figure(Decimal(ind.min), None, ind.unit)
+    hi = None if ind.max is None else format_figure(Decimal(ind.max), None, ind.unit)
+    where = (*loc, "value")
+    if value < 0 and non_negative(ind.unit):
+        ck.err(loaded, where, f"“{ind.name}”以“{ind.unit}”计，不能是负数（这里是 {shown}）。"
+                              "提示：个数、人数、面积和金额都不会是负数，请核对原文；原文脱敏时写 '*'", model)
+    if ind.min is not None and value < ind.min:
+        ck.err(loaded, where, f"数值 {shown}低于指标目录为“{ind.name}”规定的下限 {lo}。"
+                              "提示：请核对原文；原文确实如此时，先放宽 indicators.yaml 中这一指标的 min", model)
+    if ind.max is not None and value > ind.max:
+        ck.err(loaded, where, f"数值 {shown}超过指标目录为“{ind.name}”规定的上限 {hi}。"
+                              "提示：请核对原文；原文确实如此时，先放宽 indicators.yaml 中这一指标的 max", model)
+
+
+def _check_bounds(ck: _Checker, loaded: LoadedFile, loc: Path_, ind: Indicator, model: type[BaseModel]) -> None:
+    """An indicator's own bounds must be possible: min ≤ max, and no negative min for a unit that
+    cannot be negative (that min would suggest negatives are allowed; they are still refused)."""
+    if ind.min is not None and ind.max is not None and ind.min > ind.max:
+        ck.err(loaded, (*loc, "min"), f"下限 {ind.min} 大于上限 {ind.max}。提示：min 应不大于 max", model)
+    if ind.min is not None and ind.min < 0 and non_negative(ind.unit):
+        ck.err(loaded, (*loc, "min"), f"以“{ind.unit}”计的数不会是负数，下限却是 {ind.min}。"
+                                      "提示：删去 min（程序已拒绝负数），或改为 0 以上", model)
 
 
 def _check_duplicate_observations(ck: _Checker, loaded: LoadedFile, model: Any, mcls: type[BaseModel]) -> None:
