@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .derive import completeness
-from .errors import format_github, format_gitlab, format_json, format_text
+from .errors import emit, format_github, format_gitlab, format_json, format_text, shown
 from .models import FILE_MODELS
 from .schema import combined_schema, dumps, kind_schema, write_schemas
 from .validate import load_casebook
@@ -25,7 +25,7 @@ class _Parser(argparse.ArgumentParser):
 def _check(args: argparse.Namespace) -> int:
     root = Path(args.cases)
     if not root.is_dir():
-        print(f"用法错误：找不到案例目录“{root}”。提示：用 --cases 指向含有 clusters/ 的目录", file=sys.stderr)
+        emit(f"用法错误：找不到案例目录“{shown(root)}”。提示：用 --cases 指向含有 clusters/ 的目录", err=True)
         return 2
     book, errors = load_casebook(root)
     counts = book.counts()
@@ -34,21 +34,21 @@ def _check(args: argparse.Namespace) -> int:
         payload = json.loads(format_json(errors, counts))
         if cells is not None:
             payload["completeness"] = [asdict(c) for c in cells]
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        emit(json.dumps(payload, ensure_ascii=False, indent=2))
     elif args.format == "github":
         if errors:
-            print(format_github(errors))
+            emit(format_github(errors), commands=True)
     elif args.format == "gitlab":
-        print(format_gitlab(errors))
+        emit(format_gitlab(errors))
     else:
         if errors:
-            print(format_text(errors))
-            print(f"\n共 {len(errors)} 个问题，涉及 {len({e.file for e in errors})} 个文件。", file=sys.stderr)
+            emit(format_text(errors))
+            emit(f"\n共 {len(errors)} 个问题，涉及 {len({e.file for e in errors})} 个文件。", err=True)
         else:
-            print(f"检查通过：{counts['files']} 个文件，{counts['clusters']} 个组团，{counts['lessons']} 条经验启示，"
+            emit(f"检查通过：{counts['files']} 个文件，{counts['clusters']} 个组团，{counts['lessons']} 条经验启示，"
                   f"{counts['indicators']} 个指标，{counts['observations']} 条数据。")
             if cells is not None:
-                print(completeness_text(book, cells))
+                emit(completeness_text(book, cells))
     return 1 if errors else 0
 
 
@@ -62,7 +62,7 @@ def completeness_text(book, cells) -> str:
              "\t".join(["指标", *[c.id for c in clusters]])]
     for ind_id, ind in book.indicators.items():
         marks = [STATE_MARKS[by[(c.id, ind_id)].state] for c in clusters]
-        lines.append("\t".join([f"{ind.name}（{ind_id}）", *marks]))
+        lines.append("\t".join([shown(f"{ind.name}（{ind_id}）"), *marks]))  # case text: one line, shown
     totals = {s: sum(1 for c in cells if c.state == s) for s in STATE_LABELS}
     lines += ["", "合计：" + "，".join(f"{STATE_LABELS[s]} {n}" for s, n in totals.items())]
     return "\n".join(lines)
@@ -95,7 +95,7 @@ def _build(args: argparse.Namespace) -> int:
         print(f"用法错误：{exc}", file=sys.stderr)
         return 2
     except BuildFailed as exc:
-        print(f"构建失败，原有网站保持不变。\n{exc}", file=sys.stderr)
+        emit(f"构建失败，原有网站保持不变。\n{exc}", err=True)
         return 1
     print(f"网站已生成：{target}")
     return 0
@@ -114,9 +114,9 @@ def _new(args: argparse.Namespace) -> int:
     try:
         path = new_cluster(Path(args.cases), args.id, args.name)
     except ScaffoldError as exc:
-        print(f"未创建：{exc}", file=sys.stderr)
+        emit(f"未创建：{shown(exc)}", err=True)
         return 1 if "已经存在" in str(exc) else 2
-    print(f"已创建 {path}。请把其中的“【待填写】”换成真实内容，然后运行 casebook check。")
+    emit(f"已创建 {shown(path)}。请把其中的“【待填写】”换成真实内容，然后运行 casebook check。")
     return 0
 
 
@@ -126,11 +126,11 @@ def _diff(args: argparse.Namespace) -> int:
     try:
         result = diff_revisions(Path(args.cases), args.old, args.new)
     except DiffError as exc:
-        print(f"无法比较：{exc}", file=sys.stderr)
+        emit(f"无法比较：{shown(exc)}", err=True)
         if exc.errors:
-            print(format_text(exc.errors), file=sys.stderr)
+            emit(format_text(exc.errors), err=True)
         return exc.code
-    print(to_json(result) if args.format == "json" else to_markdown(result), end="" if args.format != "json" else "\n")
+    emit(to_json(result) if args.format == "json" else to_markdown(result), end="" if args.format != "json" else "\n")
     return 0
 
 

@@ -4,11 +4,15 @@ Figures are compared by owner, indicator, year, period and scope, and each chang
 way a reviewer thinks of it: a value changed, a figure added or removed, a figure that became
 desensitised or was disclosed. Every other fact (partners, measures, slogans …) is compared field by
 field. Output is Markdown for a pull-request comment, or JSON.
+
+Case text in the Markdown is inert (see :func:`_inert`): a hostile pull request cannot put an image,
+a link, a mention, HTML or table structure into the comment the CI posts under the bot's name.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tempfile
 from collections import defaultdict
@@ -19,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .derive import cluster_title, disclosure
-from .errors import CaseError
+from .errors import CaseError, shown
 from .figures import format_figure
 from .models import Observation
 from .validate import Casebook, load_casebook
@@ -287,12 +291,27 @@ def diff_revisions(cases: Path, old_rev: str, new_rev: str | None = None) -> Dif
 # --------------------------------------------------------------------------- output
 
 
-def _cell(text: str | None) -> str:
-    return (text or "—").replace("|", "\\|").replace("\n", " ")
+# What GitHub-flavoured Markdown gives meaning to inside a line: emphasis, code, links and images,
+# HTML and entities, table cells, strikethrough, math. Backslash-escaped, each shows as itself.
+_GFM_SPECIALS = frozenset("\\`*_[]()!<>&|~$")
+# What GitHub turns into links after rendering, escapes or not: @mentions, #123 and GH-123
+# references, bare URLs, www. and e-mail addresses. A zero-width space after the trigger breaks them.
+_GFM_AUTOLINKS = re.compile(r"[@#]|:(?=//)|(?i:www)(?=\.)|(?i:gh)(?=-\d)")
+_BREAK_LINK = "\u200b"
+
+
+def _inert(text: str | None) -> str:
+    """Case text (or a revision name) as inert GitHub Markdown on one line: shown exactly as text,
+    never as markup, HTML, a link, an image, a mention or a new line or table cell."""
+    if text is None or text == "":
+        return "—"
+    one_line = shown(re.sub(r"\r\n|\r|\n", " ", str(text)))
+    unlinked = _GFM_AUTOLINKS.sub(lambda m: m.group() + _BREAK_LINK, one_line)
+    return "".join("\\" + ch if ch in _GFM_SPECIALS else ch for ch in unlinked)
 
 
 def to_markdown(diff: Diff) -> str:
-    lines = [f"## 案例数据变更（{diff.old_rev} → {diff.new_rev}）", ""]
+    lines = [f"## 案例数据变更（{_inert(diff.old_rev)} → {_inert(diff.new_rev)}）", ""]
     if diff.empty:
         lines.append("案例数据没有变化。")
         return "\n".join(lines) + "\n"
@@ -304,19 +323,19 @@ def to_markdown(diff: Diff) -> str:
         lines += [f"### 数据（{summary}）", "",
                   "| 组团 | 指标 | 年份 / 时期 | 范围 | 原值 | 新值 | 变化 |", "|---|---|---|---|---|---|---|"]
         for f in diff.figures:
-            lines.append(f"| {_cell(f.owner)} | {_cell(f.indicator)} | {_cell(f.when)} | {_cell(f.scope or '全部')} "
-                         f"| {_cell(f.old)} | {_cell(f.new)} | {CHANGE_LABELS[f.change]} |")
+            lines.append(f"| {_inert(f.owner)} | {_inert(f.indicator)} | {_inert(f.when)} | {_inert(f.scope or '全部')} "
+                         f"| {_inert(f.old)} | {_inert(f.new)} | {CHANGE_LABELS[f.change]} |")
         lines.append("")
     if diff.facts:
         lines += [f"### 其他内容（{len(diff.facts)} 处）", ""]
         for c in diff.facts:
-            where = f"{c.entity}“{c.name}”" + (f" · {c.field}" if c.field else "")
+            where = f"{_inert(c.entity)}“{_inert(c.name)}”" + (f" · {_inert(c.field)}" if c.field else "")
             if c.change == "added":
-                lines.append(f"- {where}：新增" + (f"“{_cell(c.new)}”" if c.new else ""))
+                lines.append(f"- {where}：新增" + (f"“{_inert(c.new)}”" if c.new else ""))
             elif c.change == "removed":
-                lines.append(f"- {where}：删除" + (f"“{_cell(c.old)}”" if c.old else ""))
+                lines.append(f"- {where}：删除" + (f"“{_inert(c.old)}”" if c.old else ""))
             else:
-                lines.append(f"- {where}：“{_cell(c.old)}” → “{_cell(c.new)}”")
+                lines.append(f"- {where}：“{_inert(c.old)}” → “{_inert(c.new)}”")
         lines.append("")
     lines.append("<sub>由 casebook diff 生成。* 表示原文脱敏的数值。</sub>")
     return "\n".join(lines) + "\n"

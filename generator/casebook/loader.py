@@ -7,7 +7,12 @@ Case files arrive by pull request from editors who are not programmers, so the l
 - caps file size and nesting depth before building anything, so hostile input fails fast;
 - keeps every scalar as the text the editor wrote (``NO``, ``on``, ``0123``, ``1:20``): the
   schema decides types later, instead of YAML 1.1's guessing;
-- reports duplicate keys, tabs and full-width colons with their position and a fix.
+- reports duplicate keys, tabs and full-width colons with their position and a fix;
+- reports every invisible or control character (ESC, NEL, U+2028, bidi overrides …) at the line
+  and column an editor shows, counting lines as editors do (LF, CRLF and CR only), before YAML,
+  which would count some of them as line breaks and stop at the first with an English message;
+- reports an unclosed quote where it opens, not where YAML noticed, lines later;
+- reports a file whose extension is not ``.yaml`` (``.yml``, ``.YAML``) instead of skipping it.
 
 It walks PyYAML's event stream (libyaml when available) rather than its composer, because the
 composer recurses per nesting level and resolves aliases before we could refuse them.
@@ -15,20 +20,23 @@ composer recurses per nesting level and resolves aliases before we could refuse 
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import CaseError
+from .errors import HIDDEN_CLASS, CaseError, hidden_name
 from .store import Store, code_digest, content_hash
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 12
 MAX_NODES = 50_000
+MAX_HIDDEN_REPORTED = 200  # per file: a hostile file full of them gets a count, not 256 K lines
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -72,6 +80,26 @@ _KEY_NO_SPACE = re.compile(r"^(\s*(?:-\s+)?)([A-Za-z_][A-Za-z0-9_]*):(?![\s/]|$)
 _KEY_FULLWIDTH_SPACE = re.compile(r"^(\s*(?:-\s+)?)([A-Za-z_][A-Za-z0-9_]*):\u3000")
 
 
+# What editors (VS Code among them) count as a line break. YAML also breaks lines at NEL, U+2028
+# and U+2029; those are reported as hidden characters before YAML reads the file, so every line
+# number given, ours or YAML's, is the one the editor shows.
+_BREAK = re.compile(r"\r\n|\r|\n")
+# Hidden characters, and a CR that is not part of CRLF (one editor shows as a line break, another
+# as nothing, and YAML folds into the text).
+_SUSPECT = re.compile(rf"[{HIDDEN_CLASS}]|\r(?!\n)")
+
+
+class _Lines:
+    """Line and column (1-based, in characters) of an offset into the text, as editors count."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(m.end() for m in _BREAK.finditer(text))]
+
+    def at(self, offset: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return i + 1, offset - self.starts[i] + 1
+
+
 def _decode(raw: bytes, display: str) -> tuple[str | None, list[CaseError]]:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, [CaseError(display, 1, 1, "", "文件是 UTF-16 编码，案例文件须为 UTF-8 编码。"
@@ -81,9 +109,8 @@ def _decode(raw: bytes, display: str) -> tuple[str | None, list[CaseError]]:
     try:
         return raw.decode("utf-8"), []
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+        before = raw[:exc.start].decode("utf-8", errors="replace")
+        line, column = _Lines(before).at(len(before))
         guess = ""
         try:
             raw.decode("gb18030")
@@ -94,10 +121,35 @@ def _decode(raw: bytes, display: str) -> tuple[str | None, list[CaseError]]:
                                 f"文件不是 UTF-8 编码{guess}。提示：在编辑器中用“另存为”选择 UTF-8 编码后保存")]
 
 
+def _hidden_characters(text: str, display: str) -> list[CaseError]:
+    """Every character an editor does not show (or shows differently from YAML), at its place."""
+    found = list(_SUSPECT.finditer(text))
+    if not found:
+        return []
+    lines = _Lines(text)
+    errors = []
+    for m in found[:MAX_HIDDEN_REPORTED]:
+        line, column = lines.at(m.start())
+        ch = m.group()
+        if ch == "\r":
+            message = ("这里有单独的回车符（CR，U+000D）：有的编辑器把它显示为换行，有的什么也不显示，文字和行号因此对不上。"
+                       "提示：删除这个不可见字符；或在 VS Code 中打开后保存一次，换行符会统一为 LF 或 CRLF")
+        else:
+            message = (f"这里有看不见的{hidden_name(ch)}（U+{ord(ch):04X}），它会让文字或行号错乱。"
+                       "提示：删除这个不可见字符（VS Code 会用红框或高亮标出它的位置）")
+        errors.append(CaseError(display, line, column, "", message))
+    if len(found) > MAX_HIDDEN_REPORTED:
+        line, column = lines.at(found[MAX_HIDDEN_REPORTED].start())
+        errors.append(CaseError(display, line, column, "",
+                                f"从这里起还有 {len(found) - MAX_HIDDEN_REPORTED} 个同类的不可见字符，未逐一列出。"
+                                "提示：删除这些不可见字符；若文件是从网页或文档复制的，请改为手工输入或粘贴为纯文本"))
+    return errors
+
+
 def _lint_lines(text: str, display: str) -> list[CaseError]:
     """Mistakes that make YAML fail confusingly (or parse into the wrong shape), caught by line."""
     errors = []
-    for n, line in enumerate(text.split("\n"), start=1):
+    for n, line in enumerate(_BREAK.split(text), start=1):
         indent = len(line) - len(line.lstrip(" \t\u3000"))
         lead = line[:indent]
         if "\t" in lead:
@@ -122,6 +174,7 @@ def _lint_lines(text: str, display: str) -> list[CaseError]:
 # --------------------------------------------------------------------------- parser messages
 
 def _explain(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
+    """PyYAML's and libyaml's English, as a Chinese problem and hint (their wording differs)."""
     problem = f"{exc.context or ''} {exc.problem or ''}"
     if "scanning an alias" in problem or "scanning an anchor" in problem:
         return ("“*”或“&”不能直接写在值的开头（YAML 会把它当成别名/锚点）",
@@ -135,7 +188,9 @@ def _explain(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
                 "每个字段写成“字段名: 值”；文字跨行时请给整段加引号，并检查上一行的引号是否成对")
     if "mapping values are not allowed" in problem:
         return ("这里出现了多余的“: ”", "文字里含有“: ”时请用引号把整个值括起来")
-    if "did not find expected key" in problem or "expected <block end>" in problem:
+    if "block sequence entries are not allowed" in problem:
+        return ("这里不能开始“- ”列表项", "列表写在“字段名:”的下一行，每项以“- ”开头，并比字段名多缩进两格")
+    if "did not find expected key" in problem or "expected <block end>" in problem or "'-' indicator" in problem:
         return ("缩进不对齐", "同一层的字段要左对齐，列表项以“- ”开头并与同级对齐")
     if "unknown escape" in problem:
         return ("双引号里的反斜杠“\\”无法识别", "改用单引号，或写成两个反斜杠“\\\\”")
@@ -144,7 +199,115 @@ def _explain(exc: yaml.MarkedYAMLError) -> tuple[str, str]:
     if "expected alphabetic or numeric character" in problem:
         return ("“*”或“&”不能直接写在值的开头",
                 "原文脱敏的数值写成带引号的 '*'；以 * 开头的文字也要加引号，如 '*区'")
-    return (f"YAML 语法错误（{problem.strip()}）", "检查这一行和上一行的缩进、冒号和引号")
+    if "cannot start any token" in problem:
+        return ("值不能以这个符号开头（YAML 保留了 @、` 等符号）", "给整个值加上引号，如 '@某某'")
+    if "flow" in problem or "',' or ']'" in problem or "',' or '}'" in problem:
+        return ("方括号或花括号没有成对", "案例文件不需要 [ ] 或 { } 的写法：列表每项一行、以“- ”开头；"
+                                        "文字以括号开头时请给整个值加引号")
+    if "block scalar" in problem:
+        return ("“|”或“>”后面的写法不对", "“|”或“>”后面只能跟“-”或“+”，文字从下一行开始并比字段名多缩进两格")
+    if "tag" in problem:
+        return ("不支持以“!”开头的类型标签", "删去 ! 开头的部分，直接写值；需要文字时加引号")
+    if "directive" in problem or "document" in problem:
+        return ("文件结构不对（YAML 把这里当成了文档分隔或指令）",
+                "删去以“---”“...”或“%”开头的行；文字以这些符号开头时请加引号")
+    if "comment or a line break" in problem:
+        return ("这一行的末尾有多余的内容", "删去多余的文字，或给整个值加引号")
+    return ("YAML 语法错误", "检查这一行和上一行的缩进、冒号和引号是否成对")
+
+
+_INDICATOR_END = " \t"  # what must follow "-", "?" and ":" for them to be indicators
+_Span = tuple[int, int, int | None, int | None]
+
+
+def _quote_spans(lines: list[str]) -> Iterator[_Span]:
+    """(line, column, closing line, closing column), 0-based, of each quoted scalar; the closing
+    pair is None for one that never closes.
+
+    Found the way YAML's scanner finds them: a quote opens only at the start of a key or value
+    (after indentation, ``- ``, ``: ``, ``? `` or a flow indicator), never inside plain text, a
+    comment or a block scalar; ``''`` inside single quotes and a backslash escape inside double
+    quotes do not close them."""
+    quote = ""
+    start = (0, 0)
+    block_indent: int | None = None  # inside a "|" or ">" block: lines indented more are its text
+    flow = 0
+    for n, line in enumerate(lines):
+        i, at_token = 0, quote == ""
+        indent = len(line) - len(line.lstrip(" "))
+        if not quote:
+            if block_indent is not None:
+                if not line.strip() or indent > block_indent:
+                    continue
+                block_indent = None
+            i = indent
+        while i < len(line):
+            ch = line[i]
+            if quote == "'":
+                if ch == "'" and line[i + 1:i + 2] == "'":
+                    i += 2
+                    continue
+                if ch == "'":
+                    quote, at_token = "", False
+                    yield (*start, n, i)
+            elif quote == '"':
+                if ch == "\\":
+                    i += 2
+                    continue
+                if ch == '"':
+                    quote, at_token = "", False
+                    yield (*start, n, i)
+            elif ch == "#" and (i == 0 or line[i - 1] in _INDICATOR_END):
+                break
+            elif ch in "'\"" and at_token:
+                quote, start = ch, (n, i)
+            elif ch in _INDICATOR_END:
+                pass
+            elif ch in "-?:" and (i + 1 == len(line) or line[i + 1] in _INDICATOR_END) and (at_token or ch == ":"):
+                at_token = True
+            elif (ch in "[{" and at_token) or (ch == "," and flow):
+                flow += ch != ","
+                at_token = True
+            elif ch in "]}" and flow:
+                flow -= 1
+                at_token = False
+            elif ch in "|>" and at_token and not flow:
+                block_indent = indent
+                break
+            elif ch == ":" and flow:
+                at_token = True
+            else:
+                at_token = False
+            i += 1
+    if quote:
+        yield (*start, None, None)
+
+
+def _quote_error(text: str, problem_line: int, problem_column: int, display: str) -> CaseError | None:
+    """A YAML error caused by a quote, placed where the editor must change it (YAML reports where
+    it noticed): a quote that opened on an earlier line and ran on to the error, or a quote inside
+    quoted text that ended it early, the rest of the line left over."""
+    lines = _BREAK.split(text)
+    spans = list(_quote_spans(lines))
+    runaway = [s for s in spans if s[0] < problem_line and s[2] in (problem_line, None)]
+    early = [s for s in spans if s[2] == problem_line and s[3] is not None and s[3] < problem_column
+             and not lines[problem_line][s[3] + 1:problem_column].strip()]
+    if runaway:
+        line, column, closed, _ = runaway[-1]
+    elif early:
+        line, column, closed, close_column = early[-1]
+    else:
+        return None
+    kind, mark = ("单引号", "'") if lines[line][column] == "'" else ("双引号", '"')
+    inside = "写成两个 ''" if mark == "'" else "写成 \\\"，或改用单引号括起整段"
+    if runaway:
+        until = "文件末尾" if closed is None else f"第 {closed + 1} 行的下一个引号"
+        return CaseError(display, line + 1, column + 1, "",
+                         f"这里的{kind}没有闭合，YAML 把从这里到{until}之间的内容都读成了一段文字。"
+                         f"提示：在这段文字末尾补上{kind} {mark}；文字里要写{kind}时{inside}")
+    assert close_column is not None and closed is not None
+    return CaseError(display, closed + 1, close_column + 1, "",
+                     f"这个{kind}提前结束了引号里的文字，后面的内容无法读取。提示：文字里要写{kind}时{inside}")
 
 
 # --------------------------------------------------------------------------- events → data
@@ -275,10 +438,11 @@ dotted = _dotted
 
 def load_text(text: str, display: str, path: Path | None = None) -> tuple[LoadedFile, list[CaseError]]:
     loaded = LoadedFile(path or Path(display), display)
-    errors = _lint_lines(text, display)
+    errors = _hidden_characters(text, display) + _lint_lines(text, display)
     if errors:
-        # These lines would make the parser stop at the first one, or read a wrong shape.
-        return loaded, errors
+        # These would make the parser stop at the first one, count lines differently from the
+        # editor, or read a wrong shape.
+        return loaded, sorted(errors, key=lambda e: (e.line, e.column))
     builder = _Builder(display)
     try:
         for event in yaml.parse(text, Loader=_Parser):
@@ -286,14 +450,14 @@ def load_text(text: str, display: str, path: Path | None = None) -> tuple[Loaded
     except _Abort:
         return loaded, builder.errors
     except yaml.MarkedYAMLError as exc:
-        # For a stray * or &, the context mark is the character itself; the problem mark is after it.
-        alias = "alias" in (exc.context or "") or "anchor" in (exc.context or "")
-        mark = (exc.context_mark if alias else None) or exc.problem_mark or exc.context_mark
-        message, hint = _explain(exc)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return loaded, [*builder.errors, CaseError(display, line, col, "", f"{message}。提示：{hint}")]
-    except yaml.YAMLError as exc:  # reader errors: control characters and the like
-        return loaded, [*builder.errors, CaseError(display, 1, 1, "", f"无法读取 YAML（{exc}）。提示：删去不可见的控制字符")]
+        return loaded, [*builder.errors, _syntax_error(exc, text, display)]
+    except yaml.YAMLError as exc:  # the reader: a character YAML refuses that the check above let through
+        offset = min(max(int(getattr(exc, "position", 0) or 0), 0), len(text))
+        line, column = _Lines(text).at(offset)
+        ch = text[offset] if offset < len(text) else ""
+        code = f"（U+{ord(ch):04X}）" if ch else ""
+        return loaded, [*builder.errors, CaseError(display, line, column, "",
+                                                   f"这里有 YAML 不接受的字符{code}。提示：删除这个不可见字符")]
     if builder.root is None and not builder.positions:
         return loaded, [*builder.errors, CaseError(display, 1, 1, "", "文件是空的。提示：参照同类文件填写内容，或删去这个文件")]
     if not isinstance(builder.root, dict):
@@ -305,12 +469,46 @@ def load_text(text: str, display: str, path: Path | None = None) -> tuple[Loaded
     return loaded, builder.errors
 
 
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, display: str) -> CaseError:
+    """One YAML syntax error, in Chinese, where the editor has to change something."""
+    context = exc.context or ""
+    problem_mark = exc.problem_mark or exc.context_mark
+    if problem_mark is not None and (
+            quote := _quote_error(text, problem_mark.line, problem_mark.column, display)):
+        return quote
+    # For a stray * or &, the context mark is the character itself (the problem mark is after it);
+    # for a key without ":", it is the key's line (the problem mark is the next line); for an
+    # unclosed bracket, the bracket (the problem mark is wherever YAML gave up).
+    at_context = any(word in context for word in ("alias", "anchor", "simple key", "flow sequence", "flow mapping"))
+    mark = (exc.context_mark if at_context else None) or problem_mark
+    message, hint = _explain(exc)
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return CaseError(display, line, col, "", f"{message}。提示：{hint}")
+
+
 def load_file(path: Path, display: str | None = None, cache: Store | None = None) -> tuple[LoadedFile, list[CaseError]]:
     """Read and parse one case file; never raises for bad content, returns its errors instead.
 
     With ``cache`` (a directory kept between runs), a file parsed before with the same bytes is
     read back from JSON (never pickle: a cache must not be able to run code) instead of parsed."""
     display = display or str(path)
+    try:
+        display.encode("utf-8")
+    except UnicodeEncodeError:  # a file name that is not UTF-8 (Python keeps its bytes as surrogates)
+        loaded, errors = _read(path, display, None)  # the cache keys and stores UTF-8 text only
+        return loaded, [CaseError(display, 1, 1, "", "文件名含有无法识别的字符（不是 UTF-8 编码）。"
+                                                     "提示：把文件改名为英文小写短标识，如 tea-valley.yaml"), *errors]
+    loaded, errors = _read(path, display, cache)
+    if not path.name.endswith(".yaml"):
+        # Discovery reads .yml and any case of .YAML rather than skip them silently; the one
+        # spelling keeps file names, ids, the editor's schema mapping and `casebook new` in step.
+        ext = path.suffix or path.name
+        errors = [CaseError(display, 1, 1, "", f"文件扩展名应为 .yaml（现在是“{ext}”）。"
+                                               f"提示：把文件改名为 {path.name[:-len(ext)]}.yaml"), *errors]
+    return loaded, errors
+
+
+def _read(path: Path, display: str, cache: Store | None) -> tuple[LoadedFile, list[CaseError]]:
     if cache is not None:
         raw = path.read_bytes() if path.stat().st_size <= MAX_BYTES else None
         if raw is not None:
@@ -318,7 +516,7 @@ def load_file(path: Path, display: str | None = None, cache: Store | None = None
             hit = _cache_read(cache.get_text("file", key), path, display)
             if hit is not None:
                 return hit
-            loaded, errors = load_file(path, display)
+            loaded, errors = _read(path, display, None)
             cache.put("file", key, _cache_body(loaded, errors))
             return loaded, errors
     size = path.stat().st_size
