@@ -286,3 +286,31 @@ def test_nothing_written_by_check(check, book):
     check(book)
     check(book, "json")
     assert {p: p.stat().st_mtime_ns for p in book.rglob("*")} == before
+
+
+def test_a_named_pipe_among_the_case_files_is_reported_never_opened(tmp_path):
+    import os
+    import shutil
+
+    from conftest import CASES
+
+    cases = tmp_path / "cases"
+    shutil.copytree(CASES, cases)
+    os.mkfifo(cases / "clusters" / "pipe.yaml")  # opening it would block for ever
+    proc = subprocess.run([sys.executable, "-m", "casebook", "check", "--cases", str(cases)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "pipe.yaml:1:1: 这不是普通文件" in proc.stdout
+
+
+def test_a_misspelt_singleton_file_gets_the_rename_hint(tmp_path, check):
+    import shutil
+
+    from conftest import CASES
+
+    cases = tmp_path / "cases"
+    shutil.copytree(CASES, cases)
+    (cases / "alliance.yaml").rename(cases / "alliance.yml")
+    rc, out = check(cases)
+    assert rc == 1
+    assert "alliance.yml:1:1: 文件扩展名应为 .yaml" in out and "不认识这个文件的位置" not in out

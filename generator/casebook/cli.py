@@ -71,7 +71,7 @@ def completeness_text(book, cells) -> str:
 def _schema(args: argparse.Namespace) -> int:
     if args.out:
         for path in write_schemas(Path(args.out)):
-            print(f"已写入 {path}")
+            emit(f"已写入 {shown(path)}")
         return 0
     print(dumps(kind_schema(args.kind) if args.kind else combined_schema()), end="")
     return 0
@@ -83,21 +83,21 @@ def _build(args: argparse.Namespace) -> int:
 
     config = Path(args.config)
     if not config.is_file():
-        print(f"用法错误：找不到站点配置“{config}”。提示：在项目根目录运行，或用 --config 指定 mkdocs.yml", file=sys.stderr)
+        emit(f"用法错误：找不到站点配置“{shown(config)}”。提示：在项目根目录运行，或用 --config 指定 mkdocs.yml", err=True)
         return 2
     if args.cases and not Path(args.cases).is_dir():
-        print(f"用法错误：找不到案例目录“{args.cases}”。", file=sys.stderr)
+        emit(f"用法错误：找不到案例目录“{shown(args.cases)}”。提示：用 --cases 指向含有 clusters/ 的目录", err=True)
         return 2
     try:
         target = build(config, Path(args.site_dir) if args.site_dir else None,
                        Path(args.cases) if args.cases else None, strict=args.strict, verbose=args.verbose)
     except UnsafeSiteDir as exc:
-        print(f"用法错误：{exc}", file=sys.stderr)
+        emit(f"用法错误：{exc}", err=True)
         return 2
     except BuildFailed as exc:
         emit(f"构建失败，原有网站保持不变。\n{exc}", err=True)
         return 1
-    print(f"网站已生成：{target}")
+    emit(f"网站已生成：{shown(target)}")
     return 0
 
 

@@ -25,6 +25,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import emit, shown
+
 # What a published site always contains (the package's assets); how a site of ours is recognised.
 SITE_MARK = Path("assets") / "casebook"
 LOCK_WAIT_SECONDS = 600.0
@@ -93,7 +95,7 @@ def site_lock(target: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if not _try_lock(fd):
-            print(f"另一个构建正在生成“{target}”，等待它完成……", file=sys.stderr, flush=True)
+            emit(f"另一个构建正在生成“{shown(target)}”，等待它完成……", err=True)
             deadline = time.monotonic() + wait
             while not _try_lock(fd):
                 if time.monotonic() > deadline:

@@ -79,7 +79,9 @@ def file_kind(rel: Path) -> str | None:
     """Which model a file holds, from where it lives in the casebook."""
     parts = rel.parts
     if len(parts) == 1:
-        return SINGLETON_FILES.get(parts[0])
+        # alliance.yml or ALLIANCE.YAML is the alliance file misnamed: the loader says how to rename it.
+        name = parts[0].lower()
+        return SINGLETON_FILES.get(name[: -len(".yml")] + ".yaml" if name.endswith(".yml") else name)
     if len(parts) == 2 and parts[0] in COLLECTION_DIRS:
         return COLLECTION_DIRS[parts[0]]
     return None
@@ -612,6 +614,11 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
         kind = file_kind(rel)
         if path.is_symlink():
             errors.append(CaseError(display, 1, 1, "", "案例文件不能是符号链接。提示：把真实文件放在案例库目录中"))
+            continue
+        if not stat.S_ISREG(path.lstat().st_mode):
+            # A named pipe or device would block or never end: never opened.
+            errors.append(CaseError(display, 1, 1, "", "这不是普通文件（可能是管道、设备或目录），不予读取。"
+                                                       "提示：删除它，把案例内容保存为普通的 .yaml 文件"))
             continue
         if kind is None:
             errors.append(CaseError(
