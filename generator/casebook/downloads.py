@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .derive import Derived, disclosure
+from .escaping import spreadsheet_text
 from .figures import strip_zeros
 from .store import code_digest, content_hash
 from .validate import Casebook
@@ -95,7 +96,8 @@ def _source_label(book: Casebook, ref: str | None) -> str:
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    return format(value, "f") if not isinstance(value, str) else value
+    # Text (case text, '*') is made inert for spreadsheets; a number is written as the number it is.
+    return format(value, "f") if not isinstance(value, str) else spreadsheet_text(value)
 
 
 def to_csv(data: list[dict[str, Any]]) -> bytes:
@@ -132,13 +134,18 @@ def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
     import xlsxwriter
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf)
+    # Every cell is written with an explicit type below; these make sure no string could ever be
+    # turned into a formula, a hyperlink or a number behind our back.
+    wb = xlsxwriter.Workbook(buf, {"strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
     wb.set_properties({"created": dt.datetime(2020, 1, 1), "author": "共富案例库"})
-    ws = wb.add_worksheet(_sheet_title(sheet))
+    ws = wb.add_worksheet(sheet_title(sheet))
     for col, width in enumerate((18, 16, 22, 24, 8, 12, 8, 12, 8, 12, 20, 36, 40)):
         ws.set_column(col, col, width)
     ws.freeze_panes(1, 0)
-    ws.write_row(0, 0, [title for _, title, _ in COLUMNS], wb.add_format({"bold": True}))
+    bold = wb.add_format({"bold": True})
+    for c, (_, title, _) in enumerate(COLUMNS):
+        ws.write_string(0, c, title, bold)
     for r, row in enumerate(data, start=1):
         for c, (key, _, _) in enumerate(COLUMNS):
             v = row[key]
@@ -153,10 +160,18 @@ def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
     return buf.getvalue()
 
 
-def _sheet_title(text: str) -> str:
-    for ch in "[]:*?/\\":
-        text = text.replace(ch, "_")
-    return text[:31] or "数据"
+_SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
+
+
+def sheet_title(text: str) -> str:
+    """A worksheet name Excel accepts, from any text: none of []:*?/\\ or control characters, no
+    apostrophe at either end, 1–31 characters, and not Excel's reserved "History". (A workbook
+    here has one sheet, so names are unique.)"""
+    text = "".join(ch for ch in text if ch.isprintable()).translate(_SHEET_FORBIDDEN)
+    text = text.strip().strip("'")[:31].rstrip().strip("'")
+    if not text or text.lower() == "history":
+        return "数据" if not text else text + "_"
+    return text
 
 
 def _schema() -> dict[str, Any]:
@@ -291,7 +306,8 @@ def write_downloads(tables: list[Table], source_titles: list[str], cache: Path |
         "profile": "data-package",
         "name": "casebook",
         "title": "共富案例库数据",
-        "description": "案例库中的全部指标数据。数值列为 * 表示原文脱敏、未公开，不是 0；为空表示未知。",
+        "description": "案例库中的全部指标数据。数值列为 * 表示原文脱敏、未公开，不是 0；为空表示未知。"
+                       "CSV 中以 = + - @ 开头的文字前加了一个单引号（'），以免电子表格把它当作公式执行。",
         "sources": [{"title": title} for title in source_titles],
         "resources": resources,
     }

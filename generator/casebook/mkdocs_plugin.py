@@ -21,8 +21,9 @@ from mkdocs.structure.files import File, Files
 
 from . import incremental
 from .downloads import download_paths, move_downloads
+from .escaping import html_title, plain_meta
 from .render import Site, chart_ids, inline_charts, restore_html_blocks, stash_html_blocks
-from .sanitize import sanitize
+from .sanitize import kept_id, sanitize
 from .search import SearchIndex, docs_from_json, docs_to_json, page_documents, use_casebook_worker
 from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
 from .store import code_digest, content_hash, open_store
@@ -155,6 +156,13 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
             self.previous = None
         return files
 
+    def on_nav(self, nav, config, files):
+        # Section and page titles of the navigation are printed raw on every page (and the 404).
+        for item in _nav_items(nav.items):
+            if item.title is not None:
+                item.title = html_title(item.title)
+        return nav
+
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         if page.file.src_uri not in self._generated:
             return markdown
@@ -166,6 +174,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         if blocks is not None:
             html = restore_html_blocks(html, blocks, self._nonce)
         html = sanitize(html)
+        _plain_titles(page)
         self._docs[page.file.src_uri] = page_documents(page.url, page.title or "", html)
         return html
 
@@ -265,6 +274,42 @@ class _Preview:
 _PREVIEW = _Preview()
 
 
+def _nav_items(items) -> list:
+    out = []
+    for item in items:
+        out.append(item)
+        out += _nav_items(getattr(item, "children", None) or [])
+    return out
+
+
+def _plain_titles(page) -> None:
+    """Every title of a page as plain text (see escaping.plain_title), set once MkDocs has derived
+    them from the rendered page and before any template prints them: the page's own (from the
+    navigation, front matter or first heading), its front matter, and its table of contents
+    (heading text; ids, printed raw in links, escaped — and entries for headings whose id the
+    sanitiser removed are left out, their sub-entries moving up)."""
+    page.meta = plain_meta(page.meta)
+    page.title = html_title(page.title or "")
+    if hasattr(page.toc, "items"):  # a TableOfContents once the page is rendered
+        page.toc.items = _plain_toc(page.toc.items)
+
+
+def _plain_toc(entries: list) -> list:
+    from markupsafe import escape
+
+    out = []
+    for entry in entries:
+        children = _plain_toc(entry.children)
+        if not kept_id(entry.id):
+            out += children
+            continue
+        entry.title = html_title(entry.title)
+        entry.id = str(escape(entry.id))
+        entry.children = children
+        out.append(entry)
+    return out
+
+
 def _relieve_material_search(config) -> None:
     """Keep Material's search plugin for its search box, but not its indexing: the casebook writes
     its own chunked index (casebook.search), and Material's per-page lunr indexing with jieba was a
@@ -287,11 +332,21 @@ def _quiet_mkdocs_logging(verbose: bool) -> None:
     logger = logging.getLogger("mkdocs")
     if not any(getattr(h, "_casebook", False) for h in logger.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+        handler.setFormatter(_SafeFormatter("%(levelname)-7s -  %(message)s"))
         handler._casebook = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
     logger.propagate = False
+
+
+class _SafeFormatter(logging.Formatter):
+    """MkDocs' log lines can quote case text (a warning about a page, our errors): through the same
+    gate as every printed message, so none can start a CI workflow command or a terminal escape."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from .errors import printable
+
+        return printable(super().format(record))
 
 
 class _DropDirtyWarning(logging.Filter):

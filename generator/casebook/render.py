@@ -5,7 +5,10 @@ over, so another generator needs only another adapter.
 
 Safety: case text arrives by pull request. Templates are Jinja2 with autoescape on, so every value
 is HTML-escaped; text placed in Markdown (headings) also goes through :func:`md_escape`. Case text is
-only ever data — never a template. The final HTML is sanitised again by :mod:`casebook.sanitize`.
+only ever data — never a template. The final HTML is sanitised again by :mod:`casebook.sanitize`,
+and so is every chart SVG where it is put into its page (:func:`inline_charts`). Titles, which the
+theme prints unescaped, are plain text (:func:`casebook.escaping.plain_title`; the MkDocs plugin
+sets every page's, table of contents included).
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ class Site:
     source_titles: list[str] = field(default_factory=list)
     downloads: Any = None  # a Future of the paths written, when started (site.prepare_site)
     generation_seconds: float = 0.0
-    chart_svgs: dict[str, str] = field(default_factory=dict)  # chart id → sanitised SVG, for inline_charts
+    chart_svgs: dict[str, str] = field(default_factory=dict)  # chart id → SVG, for inline_charts (which sanitises)
     # Generated pages that belong in a hand-written section of the navigation (by folder).
     section_pages: list[str] = field(default_factory=lambda: ["guide/reference.md"])
 
@@ -215,8 +218,12 @@ def chart_ids(content: str) -> list[str]:
 
 
 def inline_charts(html: str, svgs: dict[str, str]) -> str:
-    """Replace each chart slot in a finished page with its (sanitised) SVG."""
-    return _SLOT_RE.sub(lambda m: svgs.get(m.group(1), ""), html)
+    """Replace each chart slot in a finished page with its SVG, sanitised here — the one place an
+    SVG enters a page — whether it was just drawn or read back from the build cache (a cache entry
+    may be stale or tampered with; it is never trusted)."""
+    from .sanitize import sanitize_svg
+
+    return _SLOT_RE.sub(lambda m: sanitize_svg(svgs.get(m.group(1), "")), html)
 
 
 # Raw HTML blocks of a generated page are set aside while Markdown runs and put back after it:
@@ -229,9 +236,10 @@ _BLOCK_START = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)[\s>/]")
 
 def stash_html_blocks(markdown: str, nonce: str) -> tuple[str, list[str]]:
     """Replace each raw HTML block — from a blank line and a block-level start tag to the blank line
-    after its closing tag — by a placeholder paragraph; returns the Markdown and the blocks (see
-    :func:`restore_html_blocks`). A block runs on over blank lines until its element is closed, as
-    in Python-Markdown: case text holding a blank line stays inside its element, never Markdown."""
+    after which every element it opened is closed — by a placeholder paragraph; returns the Markdown
+    and the blocks (see :func:`restore_html_blocks`). A block runs on over blank lines until then,
+    as in Python-Markdown: case text holding a blank line stays inside its element, never Markdown
+    — also when it is in a later element of the block than the first (a table after a paragraph)."""
     blocks: list[str] = []
     out = []
     chunks = re.split(r"\n{2,}", markdown)
@@ -243,25 +251,37 @@ def stash_html_blocks(markdown: str, nonce: str) -> tuple[str, list[str]]:
             out.append(chunk)
             i += 1
             continue
-        tag = m.group(1).lower()
         parts = [chunk]
-        # Case text is escaped (no '<' of its own), so counting our own tags is exact.
-        while _open_count(tag, "\n\n".join(parts)) > 0 and i + 1 < len(chunks):
+        unclosed, carry = _unclosed(chunk, "")
+        while unclosed > 0 and i + 1 < len(chunks):
             i += 1
             parts.append(chunks[i])
+            more, carry = _unclosed(chunks[i], carry + "\n\n")
+            unclosed += more
         out.append(f"cbslot{nonce}x{len(blocks)}")
         blocks.append("\n\n".join(parts))
         i += 1
     return "\n\n".join(out), blocks
 
 
-_VOID = {"hr", "br", "img", "input"}
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+_START_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)(?=[\s/>])[^>]*>")
+_END_TAG = re.compile(r"</[a-zA-Z][a-zA-Z0-9]*\s*>")
 
 
-def _open_count(tag: str, html: str) -> int:
-    if tag in _VOID:
-        return 0
-    return len(re.findall(rf"<{tag}[\s>]", html, re.I)) - len(re.findall(rf"</{tag}\s*>", html, re.I))
+def _unclosed(chunk: str, carry: str) -> tuple[int, str]:
+    """Elements opened in ``carry + chunk`` and not closed in it (negative: it closes earlier
+    ones), and the start of a tag it leaves unfinished (case text in an attribute value may hold a
+    blank line), to be read with the next chunk. Case text is escaped — no '<' or '>' of its own —
+    so every tag counted is one of ours, and each ends at the first '>' after its '<'."""
+    html = carry + chunk
+    cut = html.rfind("<")
+    if cut != -1 and ">" not in html[cut:]:
+        html, carry = html[:cut], html[cut:]
+    else:
+        carry = ""
+    opened = sum(1 for m in _START_TAG.finditer(html) if m.group(1).lower() not in _VOID and not m.group(0).endswith("/>"))
+    return opened - len(_END_TAG.findall(html)), carry
 
 
 def restore_html_blocks(html: str, blocks: list[str], nonce: str) -> str:

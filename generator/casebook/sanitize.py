@@ -4,9 +4,20 @@ Templates already escape case text; this is the second wall. It keeps what Markd
 and inline SVG charts produce, and drops everything else: <script>, <style>, <iframe>, event
 handlers, and any URL scheme but http(s), mailto and relative links (so javascript: and data: go,
 however they are spelled — ammonia parses like a browser, entities and mixed case included).
+
+Nor may a page's body reach into the theme's own machinery: ids beginning with ``__`` are Material's
+(``__config`` holds its configuration and is read with querySelector, so an earlier element of that
+id — a heading named "__config" is enough — would replace it; ``__search``, ``__drawer`` are its
+toggles), and ``data-*`` attributes other than the casebook's own are dropped (``data-md-component``
+would mount Material components, one of which fetches from GitHub).
+
+Charts are cleaned by :func:`sanitize_svg` where they are put into a page (render.inline_charts),
+whether just drawn or read back from the build cache: a cache entry is never trusted.
 """
 
 from __future__ import annotations
+
+import re
 
 import nh3
 
@@ -33,6 +44,7 @@ _ATTRS: dict[str, set[str]] = {
     "button": {"type"},
     "col": {"span"},
     "colgroup": {"span"},
+    "span": {"data-chart"},
 }
 _SVG_ATTRS = {"viewBox", "preserveAspectRatio", "viewbox", "width", "height", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry",
               "d", "points", "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity",
@@ -54,13 +66,45 @@ def _attributes() -> dict[str, set[str]]:
 _ALLOWED = dict(
     tags=_TEXT_TAGS | _SVG_TAGS,
     attributes=_attributes(),
-    generic_attribute_prefixes={"aria-", "data-"},
+    generic_attribute_prefixes={"aria-"},
     url_schemes={"http", "https", "mailto"},
     link_rel=None,
     strip_comments=True,
 )
 
 
+_ID = re.compile(r"[^\s\"'`\\<>]+")
+
+
+def kept_id(ident: str) -> bool:
+    """Whether an element id may stay: not one of Material's (``__…``), and one that a script can
+    look up (the theme finds headings by ``[id="…"]``; a quote or backslash there is a broken
+    selector, and its script stops). Ids the casebook makes (slugs) always are. The table of
+    contents drops entries whose id is not (mkdocs_plugin), so no link points at nothing."""
+    return not ident.startswith("__") and _ID.fullmatch(ident) is not None
+
+
+def _attribute(tag: str, name: str, value: str) -> str | None:
+    return None if name == "id" and not kept_id(value) else value
+
+
 def sanitize(html: str) -> str:
     """The page HTML with everything outside the allow-list removed."""
-    return nh3.clean(html, **_ALLOWED)
+    return nh3.clean(html, attribute_filter=_attribute, **_ALLOWED)
+
+
+# A chart is SVG and nothing else: no HTML, no links, no ids (it sits before Material's own elements).
+_SVG_ONLY = dict(
+    tags=_SVG_TAGS,
+    attributes={tag: _SVG_ATTRS | {"class"} for tag in _SVG_TAGS},
+    generic_attribute_prefixes=set(),
+    url_schemes=set(),
+    link_rel=None,
+    strip_comments=True,
+)
+
+
+def sanitize_svg(svg: str) -> str:
+    """A chart's SVG with everything but the SVG allow-list removed (a quarter cheaper than
+    :func:`sanitize`, which matters: every chart of every page built goes through it)."""
+    return nh3.clean(svg, **_SVG_ONLY)
