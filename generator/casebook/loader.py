@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from .errors import HIDDEN_CLASS, CaseError, hidden_name
+from .errors import HIDDEN, HIDDEN_CLASS, CaseError, hidden_name
 from .store import Store, code_digest, content_hash
 
 MAX_BYTES = 256 * 1024
@@ -399,6 +399,14 @@ class _Builder:
             if event.tag and event.tag != "!":
                 self.error(event.start_mark, f"不支持类型标签“{event.tag}”。提示：删去以 ! 开头的标签，"
                                              "直接写值；需要文字时加引号")
+            if event.style == '"' and (hidden := HIDDEN.search(event.value)):
+                # An escape such as "\u202e" or "\x1b" in double quotes makes the character the line
+                # scan cannot see in the file's text: refused in the value alike.
+                code = f"\\u{ord(hidden.group()):04x}" if ord(hidden.group()) <= 0xFFFF else f"\\U{ord(hidden.group()):08x}"
+                where = self._child_path()
+                self.error(event.start_mark, f"引号中的转义写出了不可见字符（{hidden_name(hidden.group())}，{code}）。"
+                                             "提示：删去这个转义；换行直接写在 | 块中",
+                           field=_dotted(where) if where else "")
             plain = event.style is None or event.style == ""
             value = None if plain and event.value in _NULLS else event.value
             self._add(value, event.start_mark)
