@@ -90,6 +90,31 @@ def test_plain_mkdocs_build_refuses_the_cases_directory_as_well(project):
     assert snapshot_all(project) == before
 
 
+def test_folders_named_like_leftovers_are_the_editors_and_stay(tmp_path):
+    """Only what a build itself made (its lock's journal) is ever removed, whatever other names look like."""
+    project = make_project(tmp_path / "x", FICTIONAL)
+    notes = project / ".site.building-notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("重要（虚构）", encoding="utf-8")
+    (project / ".site.old-mine").mkdir()
+    (project / ".site.downloads-keep").write_text("x", encoding="utf-8")
+    shutil.copytree(project / "cases", project / ".site.old-mycases")
+    for args in ([], ["--cases", ".site.old-mycases"]):
+        assert casebook(project, "build", *args).returncode == 0
+    assert (notes / "notes.txt").read_text(encoding="utf-8") == "重要（虚构）"
+    assert (project / ".site.old-mine").is_dir() and (project / ".site.downloads-keep").is_file()
+    assert (project / ".site.old-mycases" / "indicators.yaml").is_file()
+
+
+def test_a_project_named_like_a_leftover_of_its_sibling_site_stays(tmp_path):
+    project = make_project(tmp_path, FICTIONAL).rename(tmp_path / ".pub.old-project")
+    before = snapshot_all(project)
+    proc = casebook(project, "build", "--site-dir", "../pub")
+    assert proc.returncode == 0, proc.stderr
+    assert snapshot_all(project) == before
+    assert (tmp_path / "pub" / "index.html").is_file()
+
+
 # --------------------------------------------------------------------------- kill -9 at every step
 
 KILLER = textwrap.dedent("""

@@ -387,17 +387,18 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
             raise BuildFailed(_reason(exc)) from exc
         plugin = probe.plugins.get("casebook")
         cache_dir = plugin._cache_dir(probe) if isinstance(plugin, CasebookPlugin) else None
-        target = pub.check_site_dir(Path(site_dir) if site_dir else Path(probe.site_dir), protected_paths(probe, plugin),
-                                Path(config_file).resolve().parent)
+        protected = protected_paths(probe, plugin)
+        project = Path(config_file).resolve().parent
+        target = pub.check_site_dir(Path(site_dir) if site_dir else Path(probe.site_dir), protected, project)
+        protected["项目目录"] = project
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            with pub.site_lock(target):
-                pub.clean_leftovers(target)
+            with pub.site_lock(target, list(protected.values())) as lock:
                 pub._step("locked")
                 previous = None
                 if incremental_build and not strict and cache_dir is not None and target.is_dir():
                     previous = incremental.load_previous(cache_dir, target)
-                staging = pub.staging_dir(target)
+                staging = pub.staging_dir(target, lock)
                 try:
                     # An incremental build starts from an empty staging directory too: MkDocs writes what
                     # changed, and the rest is linked in from the published site at the end (on_post_build).
@@ -415,7 +416,7 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
                 finally:
                     build_log.removeFilter(dirty_filter)
                 pub._step("built")
-                pub.publish(staging, target)
+                pub.publish(staging, target, lock)
                 if plugin is not None and plugin.manifest is not None and cache_dir is not None:
                     incremental.save(cache_dir, target, plugin.manifest)
                 pub._step("saved")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
 import os
 import shutil
 import sys
@@ -86,25 +87,123 @@ def is_site(path: Path) -> bool:
 # --------------------------------------------------------------------------- one build at a time
 
 
-@contextlib.contextmanager
-def site_lock(target: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
-    """Hold the lock of ``target`` (a file beside it) for a whole build; a second build waits for
-    the first, saying so, and fails clearly after ``wait`` seconds. The operating system releases
-    the lock of a killed build, so a crash never leaves it held."""
-    lock_path = target.parent / f".{target.name}.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        if not _try_lock(fd):
-            emit(f"另一个构建正在生成“{shown(target)}”，等待它完成……", err=True)
+class SiteLock:
+    """The lock of one site directory (a file beside it), held for a whole build, and the journal of
+    what that build creates beside the site (kept in the lock file itself).
+
+    A second build waits for the first, saying so, and fails clearly after ``wait`` seconds; the
+    operating system releases the lock of a killed build. The next holder reads the journal and
+    removes exactly what the dead build made — never anything else, whatever its name: a folder an
+    editor happens to call ``.site.building-notes`` is theirs, and stays.
+    """
+
+    def __init__(self, target: Path, protected: list[Path] | None = None) -> None:
+        self.target = target
+        self.path = target.parent / f".{target.name}.lock"
+        self.protected = [p.resolve() for p in protected or []]
+        self.made: list[str] = []
+        self.fd: int | None = None
+
+    def acquire(self, wait: float = LOCK_WAIT_SECONDS) -> None:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(self.fd):
+            emit(f"另一个构建正在生成“{shown(self.target)}”，等待它完成……", err=True)
             deadline = time.monotonic() + wait
-            while not _try_lock(fd):
+            while not _try_lock(self.fd):
                 if time.monotonic() > deadline:
+                    self.release()
                     raise BuildFailed(f"等待另一个构建超过 {int(wait)} 秒，已放弃。"
-                                      f"提示：确认没有卡住的 casebook 进程；锁文件是 {lock_path}")
+                                      f"提示：确认没有卡住的 casebook 进程；锁文件是 {shown(self.path)}")
                 time.sleep(0.2)
-        yield
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # releases the lock
+            self.fd = None
+
+    def _journal(self) -> list[str]:
+        assert self.fd is not None
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        raw = b""
+        while chunk := os.read(self.fd, 65536):
+            raw += chunk
+        try:
+            names = json.loads(raw.decode("utf-8")) if raw.strip() else []
+        except ValueError:
+            return []
+        return [n for n in names if isinstance(n, str) and n and "/" not in n and n not in (".", "..")] \
+            if isinstance(names, list) else []
+
+    def _write(self, names: list[str]) -> None:
+        assert self.fd is not None
+        body = json.dumps(names, ensure_ascii=False).encode("utf-8") if names else b""
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, body, 0)
+        os.fsync(self.fd)
+
+    def record(self, path: Path) -> None:
+        """Note a path this build is about to create beside the site, before it exists."""
+        self.made.append(path.name)
+        self._write(self.made)
+
+    def clean(self) -> list[Path]:
+        """Remove what the journal says a dead build made (and the downloads beside its staging),
+        putting back first a site it had moved aside when the published path is empty."""
+        parent = self.target.parent
+        names = self._journal()
+        entries = [parent / n for n in names]
+        for n in names:
+            entries += sorted(parent.glob(f"{glob_escape(n)}.downloads-*"))
+        entries = [e for e in entries if os.path.lexists(e) and not self._guarded(e)]
+        if not os.path.lexists(self.target):
+            aside = [e for e in entries if e.name.startswith(_prefixes(self.target)[1]) and e.is_dir()
+                     and not e.is_symlink() and is_site(e)]
+            if aside:
+                aside[-1].rename(self.target)
+                entries.remove(aside[-1])
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+        self._write([])
+        return entries
+
+    def _guarded(self, path: Path) -> bool:
+        # Belt and braces: never the site itself, nor anything that is or holds what the editor owns.
+        resolved = path.resolve()
+        return resolved == self.target.resolve() or any(_inside(p, resolved) for p in self.protected)
+
+    def finish(self) -> None:
+        """The build is over (published or failed): what it made and did not keep goes, and the
+        journal is emptied."""
+        self.clean()
+
+
+@contextlib.contextmanager
+def site_lock(target: Path, protected: list[Path] | None = None,
+              wait: float = LOCK_WAIT_SECONDS) -> Iterator[SiteLock]:
+    """Hold the lock of ``target`` for a whole build: leftovers of a killed build are removed first,
+    and what this build made beside the site is removed when it ends, whichever way."""
+    lock = SiteLock(target, protected)
+    lock.acquire(wait)
+    try:
+        lock.clean()
+        yield lock
+        lock.finish()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            lock.finish()
+        raise
     finally:
-        os.close(fd)  # releases the lock
+        lock.release()
+
+
+def glob_escape(name: str) -> str:
+    import glob
+
+    return glob.escape(name)
 
 
 def _try_lock(fd: int) -> bool:
@@ -126,14 +225,19 @@ def _prefixes(target: Path) -> tuple[str, str, str]:
     return f".{target.name}.building-", f".{target.name}.old-", f".{target.name}.downloads-"
 
 
-def staging_dir(target: Path) -> Path:
-    """A fresh sibling of ``target`` to build into (same filesystem, so the swap is a rename)."""
+def staging_dir(target: Path, lock: SiteLock | None = None) -> Path:
+    """A fresh sibling of ``target`` to build into (same filesystem, so the swap is a rename),
+    entered in the lock's journal before it exists, so a kill at any point leaves nothing unknown."""
+    import secrets
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=_prefixes(target)[0], dir=target.parent))
-    # mkdtemp makes it private (0700); a published site must be readable by the web server.
+    staging = target.parent / f"{_prefixes(target)[0]}{secrets.token_hex(6)}"
+    if lock is not None:
+        lock.record(staging)
+    # Readable by the web server once published (mkdtemp would make it private).
     umask = os.umask(0)
     os.umask(umask)
-    staging.chmod(0o777 & ~umask)
+    staging.mkdir(mode=0o777 & ~umask)
     return staging
 
 
@@ -145,32 +249,6 @@ def downloads_dir(site_dir: Path) -> Path:
     # Beside a staging directory (".site.building-…"), the name extends the staging's own.
     prefix = f"{site_dir.name}.downloads-" if site_dir.name.startswith(".") else f".{site_dir.name}.downloads-"
     return Path(tempfile.mkdtemp(prefix=prefix, dir=site_dir.parent))
-
-
-def clean_leftovers(target: Path) -> list[Path]:
-    """Remove what killed builds of ``target`` left beside it. Call with the lock held: then no
-    other build of ``target`` is running, and everything with these names is a dead build's. A site
-    moved aside by a build killed between two renames is first put back."""
-    building, old, downloads = _prefixes(target)
-    parent = target.parent
-    if not parent.is_dir():
-        return []
-    entries = sorted(p for p in parent.iterdir() if p.name.startswith((building, old, downloads)))
-    if not os.path.lexists(target):
-        aside = [p for p in entries if p.name.startswith(old) and p.is_dir() and not p.is_symlink() and is_site(p)]
-        if aside:
-            newest = max(aside, key=lambda p: p.stat().st_mtime_ns)
-            newest.rename(target)
-            entries.remove(newest)
-    removed = []
-    for entry in entries:
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                entry.unlink()
-        removed.append(entry)
-    return removed
 
 
 _RENAME_EXCHANGE = 2
@@ -194,8 +272,10 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def publish(staging: Path, target: Path) -> None:
-    """Replace ``target`` with ``staging`` whole: the published path is never empty or partial."""
+def publish(staging: Path, target: Path, lock: SiteLock | None = None) -> None:
+    """Replace ``target`` with ``staging`` whole: the published path is never empty or partial
+    (with the exchange; without it, only between two renames, and the lock's journal lets the next
+    build put the old site back)."""
     _step("publish")
     if not os.path.lexists(target):
         staging.rename(target)
@@ -208,6 +288,8 @@ def publish(staging: Path, target: Path) -> None:
         _step("published")
         return
     old = target.with_name(f"{_prefixes(target)[1]}{staging.name.rsplit('-', 1)[-1]}")
+    if lock is not None:
+        lock.record(old)
     target.rename(old)
     _step("moved-aside")
     try:
