@@ -820,3 +820,23 @@ def test_a_poisoned_chart_cache_never_reaches_a_page(tmp_path):
     assert not any(tag in ("iframe", "foreignobject") or any(n.startswith("on") for n in attrs) for tag, attrs in a.tags)
     assert not any("alert(" in s for s in a.inline_scripts) and "evil.example" not in html
     assert html.count("</article>") == 1
+
+
+@pytest.mark.parametrize("brk", ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"],
+                         ids=lambda c: f"U+{ord(c[0]):04X}")
+def test_no_line_break_lets_case_text_start_a_markdown_block(brk):
+    """A heading or cell fed through md_escape stays one line: no setext heading, code block or paragraph."""
+    import markdown
+
+    from casebook.escaping import md_escape
+
+    text = f"行政村数{brk}伪标题甲{brk}==={brk}{brk}    伪代码块乙{brk}{brk}伪段落丙"
+    html = markdown.markdown(f"# {md_escape(text)}\n")
+    assert html.count("<h1>") == 1 and "<pre>" not in html and "<p>" not in html, html
+
+
+def test_a_carriage_return_written_as_an_escape_is_refused():
+    from casebook.loader import load_text
+
+    _, errors = load_text('id: x\nname: "行政村数\\r伪标题\\r==="\n', "clusters/x.yaml")
+    assert [(e.line, e.column, e.field) for e in errors] == [(2, 7, "name")]

@@ -26,11 +26,16 @@ from markupsafe import Markup, escape
 _MD_SPECIALS = set("\\`*_{}[]()>#+-.!|")
 
 
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+
+
 def md_escape(text: Any) -> Markup:
     """Text safe inside a Markdown heading, paragraph or table cell: HTML-escaped, Markdown
     syntax neutralised, on one line."""
-    html_text = str(escape(str(text)))
-    return Markup("".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in html_text).replace("\n", " "))
+    # Every character Python-Markdown (or a browser) may take as a line break ends the line here,
+    # so no text can start a block of its own (a setext "===" heading, an indented code block).
+    html_text = _LINE_BREAKS.sub(" ", str(escape(str(text))))
+    return Markup("".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in html_text))
 
 
 _TITLE_LOOKALIKES = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇"})

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from .errors import HIDDEN, HIDDEN_CLASS, CaseError, hidden_name
+from .errors import HIDDEN_CLASS, CaseError, hidden_name
 from .store import Store, code_digest, content_hash
 
 MAX_BYTES = 256 * 1024
@@ -87,6 +87,9 @@ _BREAK = re.compile(r"\r\n|\r|\n")
 # Hidden characters, and a CR that is not part of CRLF (one editor shows as a line break, another
 # as nothing, and YAML folds into the text).
 _SUSPECT = re.compile(rf"[{HIDDEN_CLASS}]|\r(?!\n)")
+# What an escape in double quotes may write that the file's text cannot show: a hidden character,
+# or a carriage return (a line break to Markdown, not to the editor).
+_ESCAPED = re.compile(rf"[{HIDDEN_CLASS}\r]")
 
 
 class _Lines:
@@ -399,7 +402,7 @@ class _Builder:
             if event.tag and event.tag != "!":
                 self.error(event.start_mark, f"不支持类型标签“{event.tag}”。提示：删去以 ! 开头的标签，"
                                              "直接写值；需要文字时加引号")
-            if event.style == '"' and (hidden := HIDDEN.search(event.value)):
+            if event.style == '"' and (hidden := _ESCAPED.search(event.value)):
                 # An escape such as "\u202e" or "\x1b" in double quotes makes the character the line
                 # scan cannot see in the file's text: refused in the value alike.
                 code = f"\\u{ord(hidden.group()):04x}" if ord(hidden.group()) <= 0xFFFF else f"\\U{ord(hidden.group()):08x}"

@@ -85,7 +85,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         self._downloads_dir = downloads_dir(Path(config.site_dir))
         self._preview_errors: list[str] = []
         try:
-            self.site = prepare_site(cases, overrides, cache, self._downloads_dir)
+            self.site = prepare_site(cases, overrides, cache, self._downloads_dir, Path(config.docs_dir))
         except Exception as exc:  # the library's own errors, in Chinese, with file:line:col
             self.on_build_error(exc)
             if not _PREVIEW.active:

@@ -73,7 +73,9 @@ _ALLOWED = dict(
 )
 
 
-_ID = re.compile(r"[^\s\"'`\\<>]+")
+# Word characters (Chinese included, as MkDocs' slugs make them), digits, - _ . : only: anything
+# else can break the theme's lookups (a quote breaks its [id="…"] selector, a % its URI decoding).
+_ID = re.compile(r"[\w.:-]+")
 
 
 def kept_id(ident: str) -> bool:
@@ -85,7 +87,17 @@ def kept_id(ident: str) -> bool:
 
 
 def _attribute(tag: str, name: str, value: str) -> str | None:
-    return None if name == "id" and not kept_id(value) else value
+    if name == "id" and not kept_id(value):
+        return None
+    if name == "src" and not _local(value):
+        return None  # an image from another host is a request from the reader's browser: offline first
+    return value
+
+
+def _local(url: str) -> bool:
+    """A URL of this site: relative, with no scheme and no host (``//host`` included)."""
+    u = url.strip().replace("\\", "/")
+    return not u.startswith("//") and re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", u) is None
 
 
 def sanitize(html: str) -> str:

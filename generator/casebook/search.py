@@ -231,6 +231,9 @@ def _json(value: object) -> str:
 
 _MATERIAL_WORKER = re.compile(r'"search": "([^"]*?)assets/javascripts/workers/search\.[0-9a-f]+\.min\.js"')
 WORKER = "assets/casebook/worker/search.js"
+# Material's page configuration, printed by its base.html; page content cannot hold a <script>
+# (the sanitiser removes every one), so the first such element is the theme's.
+_CONFIG_BLOCK = re.compile(r'<script id="__config" type="application/json">.*?</script>', re.S)
 
 
 def use_casebook_worker(html: str) -> str:
@@ -238,4 +241,8 @@ def use_casebook_worker(html: str) -> str:
     worker script, and this swaps Material's lunr worker for ours (same folder depth, so the
     relative prefix stays). Done on the built page rather than by overriding Material's template
     block, so a project's own main.html cannot leave search pointing at the wrong worker."""
-    return _MATERIAL_WORKER.sub(lambda m: f'"search": "{m.group(1)}{WORKER}"', html, count=1)
+    # Only inside the configuration element: page text may quote the same words (case text is data).
+    def swap(block: re.Match[str]) -> str:
+        return _MATERIAL_WORKER.sub(lambda m: f'"search": "{m.group(1)}{WORKER}"', block.group(0), count=1)
+
+    return _CONFIG_BLOCK.sub(swap, html, count=1)

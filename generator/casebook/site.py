@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .charts import ChartRenderer
+from .content import check_content
 from .derive import derive
 from .downloads import download_tables, start_downloads
 from .errors import CasebookInvalid
@@ -20,9 +21,10 @@ CACHE_ENV = "CASEBOOK_CACHE_DIR"  # where rendered charts are kept between build
 
 
 def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path | None = None,
-                 downloads_to: Path | None = None) -> Site:
+                 downloads_to: Path | None = None, docs_dir: Path | None = None) -> Site:
     """Load, validate and render; raise CasebookInvalid (every error) if the casebook is invalid.
 
+    ``docs_dir`` (the hand-written pages) and ``overrides`` are checked like case files (see content).
     ``chart_cache`` is the build cache directory (charts, pages, parsed files), kept across builds.
     With ``downloads_to``, the downloads are written there by a second process, started as soon as
     the data is valid so that it runs alongside page rendering; ``site.downloads`` gives the paths.
@@ -30,6 +32,8 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
     start = time.perf_counter()
     store = open_store(chart_cache)
     book, errors = load_casebook(cases, store)
+    # The hand-written pages and theme overrides come by pull request too: checked alike, all at once.
+    errors += check_content(docs_dir, overrides) if docs_dir is not None else []
     if errors:
         raise CasebookInvalid(errors)
     derived = derive(book)
