@@ -280,3 +280,21 @@ def test_os_errors_are_described_in_chinese():
                         (errno.ENOENT, "找不到"), (errno.EIO, "出错")]:
         text = describe_os_error(OSError(code, os.strerror(code), "/虚构/site"))
         assert words in text and "/虚构/site" in text and "提示" in text
+
+
+@pytest.mark.parametrize("config", ["site_name: [x\n", "site_name: x\ntheme:\n  name: nosuchtheme\n",
+                                    "site_name: x\nplugins:\n  - nosuchplugin\n"])
+def test_a_broken_site_configuration_is_a_chinese_error(project, config):
+    (project / "bad.yml").write_text(config, encoding="utf-8")
+    proc = casebook(project, "build", "--config", "bad.yml")
+    assert proc.returncode == 1
+    assert "站点配置文件有错误" in proc.stderr and "提示" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_fault_outside_the_site_folder_is_not_blamed_on_it(tmp_path):
+    from casebook.publish import describe_os_error
+
+    site = tmp_path / "out" / "site"
+    inside = describe_os_error(OSError(errno.ENOENT, "No such file", str(tmp_path / "out" / "x")), site)
+    outside = describe_os_error(OSError(errno.ENOENT, "No such file", str(tmp_path / "content" / "x.md")), site)
+    assert "--site-dir" in inside and "--site-dir" not in outside and "content" in outside

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import ConfigurationError, PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
@@ -412,7 +412,7 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
                     pub.discard(staging)
                     if isinstance(exc, KeyboardInterrupt):
                         raise
-                    raise BuildFailed(_reason(exc)) from exc
+                    raise BuildFailed(_reason(exc, target)) from exc
                 finally:
                     build_log.removeFilter(dirty_filter)
                 pub._step("built")
@@ -421,7 +421,7 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
                     incremental.save(cache_dir, target, plugin.manifest)
                 pub._step("saved")
         except OSError as exc:  # the site directory itself: read-only, full, not permitted
-            raise BuildFailed(pub.describe_os_error(exc)) from exc
+            raise BuildFailed(pub.describe_os_error(exc, target)) from exc
         return target
     finally:
         if cases is not None:
@@ -441,16 +441,21 @@ def protected_paths(config, plugin) -> dict[str, Path]:
     return out
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, site: Path | None = None) -> str:
     from .publish import describe_os_error
 
     cause = exc.__cause__ or exc.__context__
     for err in (exc, cause):
         if isinstance(err, OSError) and not isinstance(err, (BlockingIOError, InterruptedError)):
-            return describe_os_error(err)
+            return describe_os_error(err, site)
     if isinstance(exc, PluginError) and cause is not None and hasattr(cause, "errors"):
         return str(cause)
     message = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, ConfigurationError) or "configuration" in message:
+        # MkDocs explains configuration faults in English (above, or here): say what and where first.
+        detail = "" if "Aborted with a configuration error" in message else f"（MkDocs 的说明：{message}）"
+        return (f"站点配置文件有错误，未能读取{detail}。"
+                "提示：按上方的 ERROR 行修正 mkdocs.yml（插件名、主题名、缩进和括号），或用 git 恢复它")
     if "BuildError" in message:
         return "构建出错，原因见上方的 ERROR 行。"
     if "strict mode" in message:

@@ -308,10 +308,16 @@ def discard(staging: Path) -> None:
 # --------------------------------------------------------------------------- faults in plain words
 
 
-def describe_os_error(exc: OSError) -> str:
-    """An operating-system error as an editor can act on it, in Chinese, with the path."""
-    where = f"“{exc.filename}”" if exc.filename else ""
+def describe_os_error(exc: OSError, site: Path | None = None) -> str:
+    """An operating-system error as an editor can act on it, in Chinese, with the path. With
+    ``site``, a fault outside the site's folder is not blamed on --site-dir."""
+    where = f"“{shown(exc.filename)}”" if exc.filename else ""
     code = exc.errno
+    if site is not None and exc.filename and not _inside(Path(os.path.abspath(exc.filename)), site.parent):
+        if code in (errno.ENOSPC, errno.EDQUOT):
+            return f"磁盘空间不足，无法写入{where}。提示：清理磁盘空间后重新构建；原有网站保持不变"
+        return (f"读写{where}时出错（{exc.strerror or type(exc).__name__}）。"
+                "提示：检查这个文件或目录是否存在、权限是否正确")
     if code in (errno.ENOSPC, errno.EDQUOT):
         return f"磁盘空间不足，无法写入{where}。提示：清理磁盘空间后重新构建；原有网站保持不变"
     if code == errno.EROFS:
