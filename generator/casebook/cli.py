@@ -93,10 +93,10 @@ def _build(args: argparse.Namespace) -> int:
                        Path(args.cases) if args.cases else None, strict=args.strict, verbose=args.verbose)
     except UnsafeSiteDir as exc:
         emit(f"用法错误：{exc}", err=True)
-        return 2
+        return exc.exit_code
     except BuildFailed as exc:
         emit(f"构建失败，原有网站保持不变。\n{exc}", err=True)
-        return 1
+        return exc.exit_code
     emit(f"网站已生成：{shown(target)}")
     return 0
 
@@ -115,7 +115,7 @@ def _new(args: argparse.Namespace) -> int:
         path = new_cluster(Path(args.cases), args.id, args.name)
     except ScaffoldError as exc:
         emit(f"未创建：{shown(exc)}", err=True)
-        return 1 if "已经存在" in str(exc) else 2
+        return exc.exit_code
     emit(f"已创建 {shown(path)}。请把其中的“【待填写】”换成真实内容，然后运行 casebook check。")
     return 0
 

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .derive import cluster_title, disclosure
-from .errors import CaseError, shown
+from .errors import CasebookError, CaseError, shown
 from .figures import format_figure
 from .models import Observation
 from .validate import Casebook, load_casebook
@@ -33,12 +33,12 @@ CHANGE_LABELS = {"changed": "数值改变", "added": "新增", "removed": "删�
                  "disclosed": "新公开"}
 
 
-class DiffError(Exception):
+class DiffError(CasebookError):
     """A Chinese message; ``code`` is the exit code (1: invalid data, 2: usage)."""
 
     def __init__(self, message: str, code: int = 2, errors: list[CaseError] | None = None) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = self.exit_code = code
         self.errors = errors or []
 
 

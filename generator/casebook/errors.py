@@ -129,7 +129,20 @@ class CaseError:
                 f"title={title}::{esc(self.message)}")
 
 
-class CasebookInvalid(Exception):
+class CasebookError(Exception):
+    """The base of every error the library raises for people to read: a Chinese message, and the
+    command line's exit code (1: the input is invalid or the build failed; 2: a usage error)."""
+
+    exit_code = 1
+
+
+class UsageError(CasebookError):
+    """The command was given something it cannot use (exit 2); nothing was written."""
+
+    exit_code = 2
+
+
+class CasebookInvalid(CasebookError):
     """Raised by library entry points that need a valid casebook; carries every error."""
 
     def __init__(self, errors: list[CaseError]) -> None:

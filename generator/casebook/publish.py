@@ -26,18 +26,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import emit, shown
+from .errors import CasebookError, UsageError, emit, shown
 
 # What a published site always contains (the package's assets); how a site of ours is recognised.
 SITE_MARK = Path("assets") / "casebook"
 LOCK_WAIT_SECONDS = 600.0
 
 
-class BuildFailed(Exception):
+class BuildFailed(CasebookError):
     """A build that did not produce a complete site; the previous site is untouched."""
 
 
-class UnsafeSiteDir(Exception):
+class UnsafeSiteDir(UsageError):
     """The site directory given would put the editor's files at risk (a usage error: exit 2)."""
 
 

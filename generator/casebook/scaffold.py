@@ -11,12 +11,19 @@ import os
 import re
 from pathlib import Path
 
+from .errors import UsageError
 from .models import SLUG_PATTERN
 from .validate import PLACEHOLDER
 
 
-class ScaffoldError(Exception):
-    """A Chinese message for the editor; nothing was written."""
+class ScaffoldError(UsageError):
+    """A Chinese message for the editor; nothing was written (exit 2)."""
+
+
+class ScaffoldExists(ScaffoldError):
+    """The file is there already and was left as it is (exit 1)."""
+
+    exit_code = 1
 
 
 TEMPLATE = """\
@@ -85,7 +92,7 @@ def new_cluster(cases: Path, cluster_id: str, name: str | None = None, schema_di
     target = cases / "clusters" / f"{cluster_id}.yaml"
     existing = [p for p in (target, target.with_suffix(".yml")) if p.exists()]
     if existing:
-        raise ScaffoldError(f"文件“{existing[0]}”已经存在，没有覆盖。提示：换一个标识，或直接编辑这个文件")
+        raise ScaffoldExists(f"文件“{existing[0]}”已经存在，没有覆盖。提示：换一个标识，或直接编辑这个文件")
     schema_dir = schema_dir or Path("schema")
     schema = os.path.relpath((schema_dir / "cluster.schema.json").resolve(), target.parent.resolve())
     content = TEMPLATE.format(schema=Path(schema).as_posix(), id=cluster_id, ph=PLACEHOLDER,
