@@ -61,7 +61,7 @@ def check_site_dir(target: Path, protected: dict[str, Path], project: Path) -> P
     """
     site = Path(os.path.abspath(target))
     resolved = site.resolve()
-    hint = "提示：用 --site-dir 指定项目之外或项目内专用的输出目录，如 site/"
+    hint = "提示：用 --site-dir（casebook build）或 -d（mkdocs build）指定项目之外或项目内专用的输出目录，如 site/"
     project = project.resolve()
     if _inside(project, resolved):
         what = "项目目录本身" if resolved == project else "项目目录的上级目录"
