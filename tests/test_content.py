@@ -5,6 +5,7 @@ on a page that can fetch from another host, break the theme's scripts or redirec
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,19 @@ def test_a_hostile_hand_written_page_fetches_nothing_and_breaks_no_script(projec
                                timeout=10_000)
         page.close()
     assert errors == [] and foreign == []
+
+
+@pytest.mark.parametrize("host", ["mkdocs", "properdocs"])
+def test_the_hosts_own_log_lines_cannot_drive_a_terminal_or_ci(project, tmp_path, host):
+    import shutil
+    import subprocess
+
+    if shutil.which(host) is None and not (Path(sys.executable).parent / host).exists():
+        pytest.fail(f"{host} is not installed")
+    (project / "content" / "bad.md").write_text("# 页（虚构）\n\n[坏链接](nowhere\x1b[2J\n::error::x.md)\n",
+                                                encoding="utf-8")
+    proc = subprocess.run([str(Path(sys.executable).parent / host), "build", "-f", "mkdocs.yml", "-d", str(tmp_path / "o")],
+                          cwd=project, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    out = proc.stdout + proc.stderr
+    assert "nowhere" in out, out  # the warning is there, made harmless
+    assert "\x1b" not in out and not any(line.lstrip().startswith("::") for line in out.splitlines())

@@ -72,6 +72,8 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
         from .publish import UnsafeSiteDir, check_site_dir, downloads_dir
 
+        _guard_host_logging()
+
         # `mkdocs build -d DIR` empties DIR: never one that holds or lies inside the editor's files.
         try:
             check_site_dir(Path(config.site_dir), protected_paths(config, self),
@@ -347,6 +349,24 @@ class _SafeFormatter(logging.Formatter):
         from .errors import printable
 
         return printable(super().format(record))
+
+
+class _SafeRecords(logging.Filter):
+    """The same gate for the host's own handlers (`mkdocs build`, `properdocs build`): a record's
+    text is made printable before any handler formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .errors import printable
+
+        record.msg, record.args = printable(record.getMessage()), ()
+        return True
+
+
+def _guard_host_logging() -> None:
+    for name in ("mkdocs", "properdocs"):
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, _SafeRecords) for f in handler.filters):
+                handler.addFilter(_SafeRecords())
 
 
 class _DropDirtyWarning(logging.Filter):
