@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
@@ -23,10 +24,14 @@ import pytest
 
 from casebook.charts import _number as chart_number
 from casebook.figures import (
+    DESENSITISED,
     UNIT_FAMILIES,
     FigureError,
+    ParsedFigure,
+    check_quote,
     convert,
     format_figure,
+    normalise_unit,
     parse_figure,
     quote_figures,
     strip_zeros,
@@ -118,8 +123,10 @@ STAR = "*"
     ("虚构：十二万余人", [("十二万余人", 120000, "人", 1, "余")]),
     ("虚构：投入3.2亿元", [("3.2亿元", Decimal("3.2"), "亿元", 1, None)]),
     ("虚构：岗位3万多个", [("3万多个", 3, "个", 10**4, "多")]),
-    ("虚构：全村3，120户", [("3，120户", 3120, "户", 1, None), ("3", 3, None, 1, None), ("120户", 120, "户", 1, None)]),
-    ("虚构：超过1,200万元", [("1,200万元", 1200, "万元", 1, "超"), ("1", 1, None, 1, "超"),
+    ("虚构：全村3，120户", [("3，120户", 3120, "户", 1, None), ("3", 3, "户", 1, None), ("120户", 120, "户", 1, None)]),
+    # An ASCII comma groups thousands; only the full-width one may also be a list's comma.
+    ("虚构：超过1,200万元", [("1,200万元", 1200, "万元", 1, "超")]),
+    ("虚构：超过1，200万元", [("1，200万元", 1200, "万元", 1, "超"), ("1", 1, "万元", 1, "超"),
                               ("200万元", 200, "万元", 1, None)]),
     ("虚构：党员*名、近*位", [("*名", STAR, "人", 1, None), ("*位", STAR, "人", 1, "近")]),
     ("虚构：１２３亩，５０％", [("１２３亩", 123, "亩", 1, None), ("５０％", 50, "%", 1, None)]),
@@ -513,3 +520,496 @@ def test_refused_source_reveals_nothing_about_its_contents(real, tmp_path):
         outcomes.append([(e["field"], e["message"]) for e in result["payload"]["errors"]])
     assert outcomes[0] == outcomes[1]
     assert len(outcomes[0]) == 1 and "指向案例库之外" in outcomes[0][0][1]
+
+
+# --------------------------------------------------------------------------- what a number in a quote means
+#
+# A number in a quote is read with everything that scales it, names its unit, bounds it or gives
+# its sign. These tests generate each class (every magnitude, unit, currency, fall word, qualifier,
+# numeral spelling) and hold check_quote — the function `casebook check` uses — to it; the
+# `casebook check` tests after them run the red-team cases end to end on a copy of the real casebook.
+# Expectations are written out here, not taken from casebook.figures' own tables.
+
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def chinese(n: int, two: str = "二") -> str:
+    """``n`` in Chinese numerals as official prose writes it (一亿零一万, 两千零五); ``two`` is how
+    a 2 before 千/百 is written (二 or 两)."""
+    if n == 0:
+        return "零"
+
+    def section(x: int) -> str:  # 1..9999
+        out, zero = "", False
+        for size, mark in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+            digit = x // size % 10
+            if digit == 0:
+                zero = bool(out)
+                continue
+            out += "零" if zero else ""
+            zero = False
+            out += (two if digit == 2 and mark in ("千", "百") else CN_DIGITS[digit]) + mark
+        return out
+
+    yi, wan, rest = n // 10**8, n // 10**4 % 10**4, n % 10**4
+    out = chinese(yi, two) + "亿" if yi else ""
+    if wan:
+        out += ("零" if out and wan < 1000 else "") + section(wan) + "万"
+    if rest:
+        out += ("零" if out and (rest < 1000 or not wan) else "") + section(rest)
+    return out
+
+
+def chinese_decimal(text: str) -> str:
+    whole, _, frac = text.partition(".")
+    return chinese(int(whole)) + ("点" + "".join(CN_DIGITS[int(d)] for d in frac) if frac else "")
+
+
+def test_the_chinese_speller_is_right():
+    """The test's own speller, checked on figures whose spelling is not in doubt."""
+    assert [chinese(n) for n in (10, 15, 105, 1010, 2000, 20000, 120000, 3000000, 100010000, 120000000, 10**12)] == [
+        "一十", "一十五", "一百零五", "一千零一十", "二千", "二万", "一十二万", "三百万", "一亿零一万", "一亿二千万", "一万亿"]
+    assert chinese(2222, "两") == "两千两百二十二" and chinese(100000005) == "一亿零五"
+
+
+def ok(value: str, unit: str, quote: str, qualifier: str | None = None, catalogue: str | None = None) -> bool:
+    figure = DESENSITISED if value == "*" else Decimal(value)
+    return check_quote(figure, unit, catalogue or unit, qualifier, quote) is None
+
+
+def problem(value: str, unit: str, quote: str, qualifier: str | None = None, catalogue: str | None = None) -> str:
+    figure = DESENSITISED if value == "*" else Decimal(value)
+    found = check_quote(figure, unit, catalogue or unit, qualifier, quote)
+    assert found is not None, (value, unit, quote, qualifier)
+    assert found.message.count("提示：") == 1, found.message
+    return found.message
+
+
+def rng_sample(seed: int, count: int, low: int, high: int) -> list[int]:
+    rng = random.Random(seed)
+    return [rng.randint(low, high) for _ in range(count)]
+
+
+# ----- sign: a fall word counts only when it governs the number, and only for a figure that can fall
+
+FALL_WORDS = ["下降", "减少", "降低", "下滑", "回落", "缩减", "下跌", "负增长", "负", "降幅", "跌幅", "减", "降", "跌"]
+# (filler between the fall word and the number, the qualifier it brings)
+GOVERNING = [("", None), ("了", None), ("达", None), ("为", None), ("幅度达", None), ("约", "约"), ("近", "近"),
+             ("了约", "约"), ("了近", "近"), ("不足", "不足"), ("超过", "超")]
+SIGNED = [("%", "虚构村民收入{fall}{fill}{n}%"), ("%", "虚构村民收入{fall}{fill}百分之{cn}"),
+          ("米", "虚构地面{fall}{fill}{n}米")]
+
+
+@pytest.mark.parametrize("fall", FALL_WORDS)
+@pytest.mark.parametrize("fill, qualifier", GOVERNING)
+def test_a_governing_fall_word_makes_a_rate_negative(fall, fill, qualifier):
+    for unit, template in SIGNED:
+        for n in ("5", "12.5", "100"):
+            quote = template.format(fall=fall, fill=fill, n=n, cn=chinese_decimal(n))
+            assert ok("-" + n, unit, quote, qualifier), quote
+            assert f"可以直接写 -{n}{unit}" in problem(n, unit, quote, qualifier), quote
+            assert f"中的数是“{fall}" in problem(n, unit, quote, qualifier)
+
+
+@pytest.mark.parametrize("sign", ["-", "－", "−"])
+def test_a_minus_sign_is_a_fall_but_a_range_dash_is_not(sign):
+    assert ok("-5", "%", f"虚构增长{sign}5%") and not ok("5", "%", f"虚构增长{sign}5%")
+    assert ok("-154", "米", f"虚构海拔{sign}154米")
+    for quote in (f"虚构增长3{sign}5%", f"虚构增长3%{sign}5%", f"虚构海拔500米{sign}800米", f"虚构增长3 {sign} 5%"):
+        high = "800" if "米" in quote else "5"
+        unit = "米" if "米" in quote else "%"
+        assert ok(high, unit, quote) and not ok("-" + high, unit, quote), quote
+
+
+@pytest.mark.parametrize("lead", [
+    "虚构负责人介绍，村民收入增长", "虚构下降后村民收入增长", "虚构虽有下滑，村民收入仍增长", "虚构减少的是支出，收入增长",
+    "虚构收入增幅下降至", "虚构收入增幅回落到", "虚构增减", "虚构正负", "虚构负责人称增长了", "虚构降低成本后增长",
+])
+def test_a_fall_word_that_does_not_govern_the_number_is_not_its_sign(lead):
+    """负 in 负责人, a fall that ends at a level (下降至5% is 5%), ± words: the number stays positive."""
+    for n in ("5", "0.5", "30"):
+        quote = f"{lead}{n}%"
+        assert ok(n, "%", quote), quote
+        assert "与原文不符" in problem("-" + n, "%", quote)
+
+
+@pytest.mark.parametrize("fall", FALL_WORDS)
+@pytest.mark.parametrize("unit, quote", [
+    ("万元", "虚构{fall}支出{n}万元"), ("万元", "虚构{fall}{n}万元"), ("亩", "虚构{fall}{n}亩"), ("人", "虚构{fall}{n}人"),
+    ("个", "虚构{fall}{n}个"), ("平方米", "虚构{fall}{n}平方米"),
+])
+def test_a_fall_word_describes_a_positive_amount_of_what_cannot_be_negative(fall, unit, quote):
+    """减少支出5万元 is 5万元: money, areas and counts are never negative, whatever word stands before."""
+    for n in ("5", "1200"):
+        text = quote.format(fall=fall, n=n)
+        assert ok(n, unit, text), text
+
+
+def test_a_fall_word_governs_both_ends_of_a_range():
+    for quote in ("虚构下降3至5%", "虚构下降3-5%", "虚构下降了约3～5%"):
+        qualifier = "约" if "约" in quote else None
+        assert ok("-3", "%", quote, qualifier) and ok("-5", "%", quote, qualifier), quote
+        assert not ok("5", "%", quote, qualifier) and not ok("3", "%", quote, qualifier), quote
+
+
+# ----- magnitudes and units: read exactly, converted exactly, or not this figure
+
+MAGNITUDES = {"": 1, "十": 10, "百": 100, "千": 1000, "万": 10**4, "十万": 10**5, "百万": 10**6, "千万": 10**7,
+              "亿": 10**8, "十亿": 10**9, "百亿": 10**10, "千亿": 10**11, "万亿": 10**12}
+NUMBERS = ["3", "12", "2.5", "1,200", "0.75"]
+
+
+def exact(number: str, factor: Decimal | int | str) -> str:
+    return format(strip_zeros(Decimal(number.replace(",", "")) * Decimal(factor)), "f")
+
+
+@pytest.mark.parametrize("magnitude", list(MAGNITUDES))
+def test_every_magnitude_scales_its_number(magnitude):
+    """投入3百万元 is 300万元: a 万元 value must be n × magnitude ÷ 10⁴ exactly, never n."""
+    size = MAGNITUDES[magnitude]
+    for n in NUMBERS:
+        quote = f"虚构投入{n}{magnitude}元"
+        right = exact(n, Decimal(size) / 10**4)
+        assert ok(right, "万元", quote), quote
+        assert ok(exact(n, size), "元", quote, catalogue="万元"), quote
+        for wrong in {exact(n, 1), exact(n, size), exact(right, 10), exact(right, "0.1")} - {right}:
+            assert "与原文不符" in problem(wrong, "万元", quote), (quote, wrong)
+        star = f"虚构投入*{magnitude}元"
+        assert ok("*", "万元", star) == (size == 10**4), star
+        assert ok("*", "元", star, catalogue="万元") == (size == 1), star
+
+
+@pytest.mark.parametrize("unit, size", [("亩", 1), ("万亩", 10**4), ("公顷", 15), ("平方米", "0.0015"),
+                                        ("平方公里", 1500), ("平方千米", 1500), ("km²", 1500), ("万平方米", 15)])
+def test_every_area_unit_converts_exactly_into_mu(unit, size):
+    """流转土地200公顷 is 3000亩: every area unit is compared exactly with a value in 亩."""
+    for n in ["200", "3.5", "12", "1,000"]:
+        quote = f"虚构流转土地{n}{unit}"
+        right = exact(n, size)
+        assert ok(right, "亩", quote), quote
+        if right != exact(n, 1):  # the hint writes the quote's figure in a unit of the value's family
+            hint = f"{exact(n, 1)}万亩" if unit == "万亩" else f"{right}亩"
+            assert f"可以直接写 {hint}" in problem(exact(n, 1), "亩", quote), quote
+
+
+def test_an_area_in_mu_is_compared_with_square_metres_only_where_exact():
+    """1亩 = 2000/3 平方米: 3亩 is exactly 2000平方米, 1亩 is no exact number of them."""
+    for n in range(1, 13):
+        quote = f"虚构专区{n}亩"
+        if n % 3 == 0:
+            assert ok(str(n * 2000 // 3), "平方米", quote), quote
+        else:
+            assert "不能精确换算为“平方米”" in problem("667", "平方米", quote), quote
+    assert ok("20000", "平方米", "虚构专区2公顷") and ok("0.02", "平方公里", "虚构专区2公顷")
+
+
+@pytest.mark.parametrize("written, size", [("{n}%", 1), ("{n}‰", "0.1"), ("{n}成", 10), ("百分之{n}", 1),
+                                           ("千分之{n}", "0.1"), ("百分之{cn}", 1), ("千分之{cn}", "0.1"),
+                                           ("{cn}成", 10)])
+def test_every_way_of_writing_a_share_is_read_as_percent(written, size):
+    """增长20‰ is 2%, 增长3成 is 30%, 百分之二十 is 20%: never the bare number when it differs."""
+    for n in ["3", "20", "2.5", "90", "100"]:
+        quote = "虚构村民收入增长" + written.format(n=n, cn=chinese_decimal(n))
+        right = exact(n, size)
+        assert ok(right, "%", quote), quote
+        if right != n:
+            assert f"可以直接写 {right}%" in problem(n, "%", quote), quote
+        assert not ok(exact(right, 2), "%", quote), quote
+
+
+def test_percent_in_chinese_numerals_for_every_whole_percent():
+    for n in [*range(0, 101), 150, 1000, 2500]:
+        quote = f"虚构增长百分之{chinese(n)}"
+        assert ok(str(n), "%", quote) and not ok(str(n + 1), "%", quote), quote
+    assert ok("100", "%", "虚构增长百分之百") and ok("3.5", "%", "虚构增长百分之三点五")
+    assert ok("3.5", "%", "虚构增长百分之3.5") and not ok("90", "%", "虚构村民收入增长百分之二十")
+
+
+EDGE_INTEGERS = [1, 2, 10, 11, 19, 20, 100, 101, 110, 1000, 1001, 1010, 2000, 10000, 10001, 10100, 120000, 3000000,
+                 12000000, 100000000, 100010000, 120000000, 2000000000, 10**12, 5 * 10**12]
+
+
+@pytest.mark.parametrize("two", ["二", "两"])
+def test_chinese_numerals_with_magnitudes_are_read_exactly(two):
+    """三百万元, 两千亩, 一亿二千万元: every integer spelled out is read as that integer, not as a word."""
+    for n in EDGE_INTEGERS + rng_sample(7, 300, 1, 10**12):
+        spelled = chinese(n, two)
+        money = f"虚构投入{spelled}元"
+        assert ok(str(n), "元", money, catalogue="万元"), money
+        assert ok(exact(str(n), "0.0001"), "万元", money), money
+        assert not ok(str(n + 1), "元", money, catalogue="万元"), money
+        area = f"虚构流转{spelled}亩"
+        assert ok(str(n), "亩", area) and not ok(str(n * 10), "亩", area), area
+    assert ok("35000", "万元", "虚构投入三点五亿元") and ok("300", "万元", "虚构投入三百万元")
+    assert ok("12000", "万元", "虚构投入一亿二千万元") and ok("2000", "亩", "虚构流转两千亩")
+
+
+@pytest.mark.parametrize("spelled, n", [("一万二", 12000), ("三千五", 3500), ("两百五", 250), ("一亿二", 120000000),
+                                        ("十二万五", 125000), ("三万五千", 35000), ("一千零五", 1005)])
+def test_abbreviated_chinese_numerals_count_their_last_digit_in_the_next_unit(spelled, n):
+    """一万二 is 12000, not 10002."""
+    assert ok(str(n), "元", f"虚构投入{spelled}元", catalogue="万元") and not ok(str(n - 1), "元", f"虚构{spelled}元")
+
+
+CURRENCIES = ["美元", "美金", "欧元", "港元", "港币", "日元", "英镑", "韩元", "澳元", "加元", "卢布", "新台币"]
+
+
+@pytest.mark.parametrize("currency", CURRENCIES)
+def test_a_foreign_currency_is_never_a_sum_in_yuan(currency):
+    """投入3万美元 holds no figure in 元: no value matches it, and check says why."""
+    for magnitude in ("", "万", "百万", "亿"):
+        for n in ("3", "1,200"):
+            quote = f"虚构投入{n}{magnitude}{currency}"
+            for value in {exact(n, 1), exact(n, Decimal(MAGNITUDES[magnitude]) / 10**4)}:
+                assert f"是以“{currency}”计的数，不能精确换算为以“万元”计的数" in problem(value, "万元", quote), quote
+            assert f"以“{currency}”计" in problem("*", "万元", f"虚构投入*{magnitude}{currency}")
+    assert f"以“{currency}”计" in problem("5", "万元", f"虚构投入5万元{currency}")
+    # A sum in yuan beside it is this figure; a sum in 人民币 is yuan.
+    assert ok("2", "万元", f"虚构投入3万{currency}，折合人民币2万元") and ok("3", "万元", "虚构投入3万人民币")
+
+
+@pytest.mark.parametrize("unit, quote, value", [
+    ("%", "虚构提高5个百分点", "5"), ("%", "虚构提高5百分点", "5"), ("%", "虚构增长3倍", "3"), ("%", "虚构增长3倍", "300"),
+    ("%", "虚构占三分之一", "33.333333"), ("%", "虚构占1分之3", "3"),
+    ("年", "虚构用时3个月", "3"), ("年", "虚构用时30天", "30"), ("亩", "虚构流转200英亩", "200"),
+    ("米", "虚构长3英里", "3"), ("个", "虚构建成3座公园", "3"), ("个", "虚构建成3栋楼", "3"),
+    ("个", "虚构建成5G基站", "5"), ("次", "虚构开展3轮", "3"), ("家", "虚构引进3批企业", "3"),
+])
+def test_a_figure_in_a_unit_that_does_not_convert_is_not_this_figure(unit, quote, value):
+    assert "不能精确换算为以“" + unit + "”计的数" in problem(value, unit, quote)
+
+
+@pytest.mark.parametrize("unit, quote, value", [
+    ("万元", "虚构带动*人就业", "7"), ("万元", "虚构带动3人就业", "7"), ("万元", "虚构自5月起开工", "7"),
+    ("万元", "虚构建成3座桥梁", "7"), ("万元", "虚构用时3个月", "7"), ("亩", "虚构产粮3吨", "7"), ("个", "虚构自5月起", "7"),
+    ("%", "虚构流转200公顷", "7"), ("人", "虚构投入3万美元", "7"), ("个", "虚构第3批", "7"),
+])
+def test_a_quote_whose_figures_measure_something_else_is_context(unit, quote, value):
+    """带动*人就业 beside a 万元 value is context; so is a date, a weight, or another quantity."""
+    assert ok(value, unit, quote)
+
+
+# ----- approximate figures: never an exact value
+
+VAGUE = [("人", "虚构培训数十人", ["10", "20", "90"]), ("人", "虚构培训几十人", ["10", "30"]), ("个", "虚构建成几个", ["3"]),
+         ("人", "虚构培训十几人", ["10", "15"]), ("人", "虚构培训二十几人", ["20", "25"]), ("人", "虚构吸引上千人", ["1000"]),
+         ("人", "虚构吸引上万人", ["10000"]), ("人", "虚构吸引成千上万人", ["1000", "10000"]), ("个", "虚构三四个村", ["3", "4", "34"]),
+         ("人", "虚构十七八人", ["17", "18"]), ("%", "虚构七八成", ["70", "78", "80"]), ("亩", "虚构千亩良田", ["1000"]),
+         ("年", "虚构连续两年多", ["2"]), ("年", "虚构一年多来", ["1"]), ("个", "虚构3个多月", ["3"]),
+         ("万元", "虚构投入数百万元", ["100", "300"]), ("人", "虚构万人大会", ["10000"])]
+
+
+@pytest.mark.parametrize("unit, quote, values", VAGUE, ids=[q for _, q, _ in VAGUE])
+def test_an_approximate_figure_matches_no_value(unit, quote, values):
+    for value in values:
+        for qualifier in (None, "约", "多"):
+            assert "不是确切的数" in problem(value, unit, quote, qualifier), (quote, value)
+
+
+def test_a_magnitude_after_a_qualifier_is_a_figure():
+    assert ok("1000", "人", "虚构近千人", "近") and ok("10000", "人", "虚构超万人", "超") and ok("1", "万元", "虚构逾万元", "逾")
+    assert ok("100", "万元", "虚构逾百万元", "逾") and "qualifier: 近" in problem("1000", "人", "虚构近千人")
+
+
+@pytest.mark.parametrize("unit, other", [("户", "万元"), ("万元", "亩"), ("美元", "万元"), ("%", "个"), ("亩", "人")])
+def test_a_full_width_comma_list_keeps_its_unit_on_every_item(unit, other):
+    """全村3，120户 may be 3120户 or 3户 and 120户, never a bare 3 that stands for a figure of any unit:
+    beside 投入5万元, a value of 3万元 is not in the quote."""
+    quote = f"虚构全村3，120{unit}，另有5{other}"
+    if unit != "美元":
+        assert ok("3120", unit, quote) and ok("3", unit, quote) and ok("120", unit, quote)
+    for value in ("3", "120", "3120"):
+        assert "中的数是“5" in problem(value, other, quote), (quote, value)
+    assert ok("5", other, quote)
+
+
+def test_a_fraction_and_a_measure_word_that_is_no_qualifier_stay_exact():
+    """3个多功能厅 is three halls; 3家上下游企业 is three firms."""
+    assert ok("3", "个", "虚构建成3个多功能厅") and ok("3", "家", "虚构引进3家上下游企业")
+    assert ok("3", "个", "虚构建成三个村") and ok("2023", "年", "虚构二〇二三年") and ok("1998", "年", "虚构一九九八年")
+
+
+# ----- qualifiers: the full class of approximating and bounding words
+
+BEFORE = ["近", "超", "约", "逾", "接近", "不足", "不到", "至少", "最多", "不少于", "不低于", "不超过", "不高于", "多于",
+          "少于", "高于", "低于", "大于", "小于"]
+BETWEEN = ["余", "多"]
+AFTER = ["以上", "以下", "以内", "左右", "上下"]
+ALIASES = {"超过": "超", "将近": "近", "大约": "约", "及以上": "以上", "及以下": "以下"}
+PLACED = [(w, w, "before") for w in BEFORE] + [(w, w, "between") for w in BETWEEN] + [
+    (w, w, "after") for w in AFTER] + [(a, q, "before" if q in BEFORE else "after") for a, q in ALIASES.items()]
+QUALIFIED_UNITS = [("人", "12"), ("万元", "3.5"), ("亩", "200"), ("个", "3"), ("%", "20"), ("人次", "1,200")]
+
+
+def placed(word: str, place: str, number: str, unit: str) -> str:
+    return {"before": word + number + unit, "between": number + word + unit, "after": number + unit + word}[place]
+
+
+def test_the_qualifier_field_holds_exactly_the_class():
+    """The model, the committed editors' schema and this list agree: each word can be recorded."""
+    schema = json.loads((ROOT / "schema" / "cluster.schema.json").read_text(encoding="utf-8"))
+    field = schema["$defs"]["Observation"]["properties"]["qualifier"]
+    enum = next(option["enum"] for option in field["anyOf"] if "enum" in option)
+    assert sorted(enum) == sorted([*BEFORE, *BETWEEN, *AFTER])
+    assert all(a in field["description"] for a in ALIASES)
+
+
+@pytest.mark.parametrize("word, canonical, place", PLACED, ids=[w for w, _, _ in PLACED])
+def test_every_qualifier_in_a_quote_must_be_recorded(word, canonical, place):
+    for unit, number in QUALIFIED_UNITS:
+        if place == "between" and unit == "%":
+            continue
+        for value in ("*", number):
+            quote = "虚构" + placed(word, place, "*" if value == "*" else number, unit)
+            value = value.replace(",", "")
+            assert f"加上 qualifier: {canonical}" in problem(value, unit, quote), quote
+            assert ok(value, unit, quote, canonical), quote
+            other = "约" if canonical != "约" else "近"
+            assert f"改为 qualifier: {canonical}" in problem(value, unit, quote, other), quote
+            # Shown where the source writes it: 不足*人, *余万元, *人以上.
+            shown = format_figure(DESENSITISED if value == "*" else Decimal(value), canonical, unit)
+            assert shown == placed(canonical, place, "*" if value == "*" else f"{Decimal(value):,f}", unit)
+            # … and the same text written as a value reads back as the same figure.
+            assert parse_figure(shown) == ParsedFigure(
+                DESENSITISED if value == "*" else Decimal(value), normalise_unit(unit), canonical)
+
+
+@pytest.mark.parametrize("lead", ["约有", "超过了", "约合人民币", "约为", "近达", "不足了"])
+def test_a_qualifier_governs_through_a_filler(lead):
+    canonical = {"约": "约", "超": "超", "近": "近", "不": "不足"}[lead[0]]
+    assert ok("*", "万元", f"虚构{lead}*万元", canonical) and f"qualifier: {canonical}" in problem(
+        "*", "万元", f"虚构{lead}*万元")
+
+
+@pytest.mark.parametrize("word", ["节约", "制约", "签约", "附近", "最近", "靠近", "就近", "邻近", "赶超", "高达", "多达", "达",
+                                  "共计", "累计", "仅"])
+def test_words_that_only_look_like_qualifiers_leave_the_figure_exact(word):
+    assert ok("*", "万元", f"虚构{word}*万元") and ok("12", "万元", f"虚构{word}12万元")
+
+
+@pytest.mark.parametrize("text, value, unit, qualifier", [
+    ("不足*人", "*", "人", "不足"), ("逾*万元", "*", "万元", "逾"), ("*人以上", "*", "人", "以上"), ("*人左右", "*", "人", "左右"),
+    ("约*人", "*", "人", "约"), ("超过12万元", Decimal(12), "万元", "超"), ("12个及以上", Decimal(12), "个", "以上"),
+    ("将近*亩", "*", "亩", "近"), ("*余万元", "*", "万元", "余"),
+])
+def test_a_qualifier_written_in_the_value_is_read_at_its_place(text, value, unit, qualifier):
+    fig = parse_figure(text)
+    assert fig is not None and (fig.value, fig.unit, fig.qualifier) == (value, unit, qualifier)
+
+
+@pytest.mark.parametrize("text", ["约*人左右", "近*余人", "不足*人以上", "超*多万元"])
+def test_two_qualifiers_in_one_value_are_refused(text):
+    with pytest.raises(FigureError) as exc:
+        parse_figure(text)
+    assert "限定词" in exc.value.message and exc.value.hint
+
+
+# ----- robustness: any quote is read without error
+
+QUOTE_PIECES = ["3", "12.5", "1,200", "*", "三", "两千", "十几", "数十", "百分之", "千分之", "二十", "万", "亿", "百", "千",
+                "元", "万元", "人", "个", "亩", "公顷", "%", "‰", "成", "美元", "座", "年", "月", "余", "多", "以上", "左右",
+                "上下", "不足", "逾", "约", "近", "超过", "下降", "负", "-", "－", "至", "、", "，", "第", "分之", "点", "的",
+                "村", "节约", "附近", "人民币", "/亩", "个百分点", "倍", "km²", " "]
+
+
+def test_any_quote_is_read_and_every_verdict_has_one_hint():
+    rng = random.Random(20240601)
+    for _ in range(3000):
+        quote = "".join(rng.choice(QUOTE_PIECES) for _ in range(rng.randint(1, 12)))
+        quote_figures(quote)
+        for value, unit in (("*", "万元"), ("3", "万元"), ("-5", "%"), ("12", "个"), ("200", "亩"), ("0", "平方米")):
+            figure = DESENSITISED if value == "*" else Decimal(value)
+            found = check_quote(figure, unit, unit, rng.choice([None, "约", "以上", "余"]), quote)
+            assert found is None or (found.message.count("提示：") == 1 and found.on in ("value", "qualifier")), quote
+
+
+# ----- end to end: `casebook check` on a copy of the real casebook
+
+def add_quoted(book: Path, indicator: str, value: str, quote: str, qualifier: str | None = None) -> None:
+    """An observation whose quote is a fictional sentence added to the source."""
+    source = book / "sources" / "writeup.txt"
+    source.write_text(source.read_text(encoding="utf-8") + f"虚构测试句：{quote}。\n", encoding="utf-8")
+    extra = f"    qualifier: {qualifier}\n" if qualifier else ""
+    add_observation(book, f"  - indicator: {indicator}\n    value: {value}  # 虚构\n{extra}    quote: {quote}\n")
+
+
+RED_TEAM = [
+    ("farmer-income-growth", "5", "虚构村民收入下降5%", None, "可以直接写 -5%"),
+    ("farmer-income-growth", "-5", "虚构村民收入下降5%", None, None),
+    ("farmer-income-growth", "-5", "虚构负责人介绍，村民收入增长5%", None, "可以直接写 5%"),
+    ("investment", "3", "虚构投入3百万元", None, "可以直接写 3000000元"),
+    ("investment", "300", "虚构投入3百万元", None, None),
+    ("land-transferred", "200", "虚构流转土地200公顷", None, "可以直接写 3000亩"),
+    ("land-transferred", "3000", "虚构流转土地200公顷", None, None),
+    ("farmer-income-growth", "20", "虚构增长20‰", None, "可以直接写 2%"),
+    ("farmer-income-growth", "3", "虚构增长3成", None, "可以直接写 30%"),
+    ("farmer-income-growth", "30", "虚构增长3成", None, None),
+    ("investment", "3", "虚构投入3万美元", None, "以“美元”计"),
+    ("farmer-income-growth", "90", "虚构村民收入增长百分之二十", None, "可以直接写 20%"),
+    ("farmer-income-growth", "20", "虚构村民收入增长百分之二十", None, None),
+    ("talents-introduced", "'*'", "虚构引进人才不足*人", None, "加上 qualifier: 不足（读作“不足*人”）"),
+    ("talents-introduced", "'*'", "虚构引进人才不足*人", "不足", None),
+    ("investment", "'*'", "虚构投入逾*万元", None, "加上 qualifier: 逾（读作“逾*万元”）"),
+    ("investment", "'*'", "虚构投入逾*万元", "逾", None),
+    ("talents-introduced", "'*'", "虚构引进人才*人以上", None, "加上 qualifier: 以上（读作“*人以上”）"),
+    ("talents-introduced", "'*'", "虚构引进人才*人以上", "以上", None),
+    ("talents-introduced", "10", "虚构引进人才数十人", None, "不是确切的数"),
+    # Held: these kept working.
+    ("talents-introduced", "120000", "虚构引进人才十二万人", None, None),
+    ("talents-introduced", "10000", "虚构引进人才一万人", None, None),
+    ("talents-introduced", "100", "虚构引进人才100多人", "多", None),
+    ("talents-introduced", "100", "虚构引进人才100余名", "余", None),
+    ("talents-introduced", "5", "虚构引进人才3至5人", None, None),
+    ("talents-introduced", "3", "虚构引进人才3至5人", None, None),
+    ("investment", "7", "虚构带动*人就业", None, None),
+]
+
+
+@pytest.mark.parametrize("indicator, value, quote, qualifier, expected", RED_TEAM,
+                         ids=[f"{v}-{q}" for _, v, q, _, _ in RED_TEAM])
+def test_red_team_figures_through_check(check, real, indicator, value, quote, qualifier, expected):
+    add_quoted(real, indicator, value, quote, qualifier)
+    if expected is None:
+        assert errors(check, real) == []
+        return
+    err = only_error(check, real)
+    assert_at(err, real, FW, "# 虚构", "observations[0].value", 12)
+    assert expected in err["message"]
+
+
+def test_new_qualifiers_read_right_on_the_built_site(check, real, tmp_path):
+    """A real MkDocs build shows each qualifier where the source writes it, in a cluster's card, a
+    chart's summary and its table: 不足*平方公里, *个以上, *亩左右, 由不足5%增至7%左右, 6%以上."""
+    add_observation(real, "".join([
+        "  - indicator: administrative-villages\n    value: '*'  # 虚构\n    qualifier: 以上\n    year: 2024\n",
+        "  - indicator: total-area\n    value: '*'  # 虚构\n    qualifier: 不足\n    year: 2024\n",
+        "  - indicator: paddy-area\n    value: '*'  # 虚构\n    qualifier: 左右\n    year: 2024\n",
+        "  - indicator: farmer-income-growth\n    value: 5  # 虚构\n    qualifier: 不足\n    year: 2021\n",
+        "  - indicator: farmer-income-growth\n    value: 6  # 虚构\n    qualifier: 以上\n    year: 2022\n",
+        "  - indicator: farmer-income-growth\n    value: 7  # 虚构\n    qualifier: 左右\n    year: 2023\n",
+    ]))
+    assert errors(check, real) == []
+    site = build_project(make_project(tmp_path / "build", real))
+
+    def text(rel: str) -> str:
+        class Text(HTMLParser):
+            def __init__(self) -> None:
+                super().__init__()
+                self.parts: list[str] = []
+
+            def handle_data(self, data: str) -> None:
+                self.parts.append(data)
+
+        parser = Text()
+        parser.feed((site / rel).read_text(encoding="utf-8"))
+        return "".join(parser.parts)
+
+    cards = text("index.html")  # each cluster's card shows its headline figures with their units
+    for shown in ("行政村数*个以上", "区域总面积不足*平方公里", "水田面积*亩左右"):
+        assert shown in cards, shown
+    for wrong in ("以上*", "*以上个", "左右*", "*左右亩", "*不足", "不足平方公里"):
+        assert wrong not in cards, wrong
+    page = text("cases/farming-weaving/index.html")
+    assert "2021–2023年由不足5%增至7%左右" in page  # the chart's summary
+    assert "2021年不足5%" in page and "2022年6%以上" in page and "2023年7%左右" in page  # the chart's table
+    assert "增至7左右%" not in page and "2022年6以上%" not in page

@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .figures import strip_zeros
+from .figures import qualifier_parts, strip_zeros
 from .models import Indicator, Observation
 
 STAR = "*"
@@ -135,9 +135,8 @@ def _pct(ratio: float) -> str:
 def _value_text(p: Point, unit: str) -> str:
     if not p.disclosed:
         return f"{STAR}（脱敏）"
-    q = p.qualifier or ""
-    body = _number(p.value)  # type: ignore[arg-type]
-    return (q + body if q in ("近", "超", "约") else body + q) + unit
+    before, between, after = qualifier_parts(p.qualifier)  # 不足*人, *余万元, *人以上
+    return before + _number(p.value) + between + unit + after  # type: ignore[arg-type]
 
 
 def trend_summary(points: list[Point], unit: str) -> str:

@@ -10,21 +10,53 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import MAX_EMAX, MIN_EMIN, Decimal, InvalidOperation, localcontext
+from fractions import Fraction
 from typing import Literal
 
 DESENSITISED: Literal["*"] = "*"
 
-# Qualifiers the source uses around figures: 近*人 (nearly), 超*万元 (over), *余个 / *多万元
-# (more than). They are part of the fact and are kept beside the value, never folded into it.
-PREFIX_QUALIFIERS = ("超过", "近", "超", "约")
-SUFFIX_QUALIFIERS = ("余", "多")
-QUALIFIERS = ("近", "超", "约", "余", "多")
-QUALIFIER_CANON = {"超过": "超"}
+# Qualifiers: the words Chinese prose puts around a figure to say it is not exact (近*人, 逾*万元,
+# *余个, *人以上). They are part of the fact and are kept beside the value, never folded into it;
+# each is shown where the source writes it: before the number, between number and unit, or after the
+# unit (不足*人 / *余万元 / *人左右). A longer spelling of the same word reads as its short form
+# (超过 → 超); every other word is kept as written, so the page shows the source's own word.
+QualifierPlace = Literal["before", "between", "after"]
+QUALIFIER_PLACES: dict[str, QualifierPlace] = {
+    **dict.fromkeys(("近", "超", "约", "逾", "接近", "不足", "不到", "至少", "最多", "不少于", "不低于",
+                     "不超过", "不高于", "多于", "少于", "高于", "低于", "大于", "小于"), "before"),
+    **dict.fromkeys(("余", "多"), "between"),
+    **dict.fromkeys(("以上", "以下", "以内", "左右", "上下"), "after"),
+}
+QUALIFIER_ALIASES = {"超过": "超", "将近": "近", "大约": "约", "及以上": "以上", "及以下": "以下"}
+QUALIFIERS: tuple[str, ...] = tuple(QUALIFIER_PLACES)
+
+
+def _spelled(place: QualifierPlace) -> tuple[str, ...]:
+    """Every spelling of the qualifiers in ``place``, longest first (不超过 before 超过 before 超)."""
+    words = [q for q, p in QUALIFIER_PLACES.items() if p == place]
+    words += [a for a, q in QUALIFIER_ALIASES.items() if QUALIFIER_PLACES[q] == place]
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+PREFIX_QUALIFIERS = _spelled("before")
+SUFFIX_QUALIFIERS = _spelled("between")
+TRAILING_QUALIFIERS = _spelled("after")
+
+
+def qualifier_parts(qualifier: str | None) -> tuple[str, str, str]:
+    """The qualifier as it stands around a figure: (before the number, between number and unit,
+    after the unit). Every place that shows a figure uses this, so 不足*人, *余万元 and *人以上 read
+    the same on the page, in a chart and in prose."""
+    place = QUALIFIER_PLACES.get(qualifier or "")
+    q = qualifier or ""
+    return (q if place == "before" else "", q if place == "between" else "", q if place == "after" else "")
+
 
 # Each unit belongs to one family; a value converts only within its family, by an exact factor.
-# 亩 and 平方公里 are deliberately different families: 1亩 is not an exact number of m².
+# 亩 and 平方公里 are deliberately different families: 1亩 is not an exact number of m² (a quote in
+# one is still compared with a value in the other, exactly: see FAMILY_LINKS).
 UNIT_FAMILIES: dict[str, dict[str, Decimal]] = {
     "money": {"元": Decimal(1), "万元": Decimal(10) ** 4, "亿元": Decimal(10) ** 8},
     "mu": {"亩": Decimal(1), "万亩": Decimal(10) ** 4},
@@ -62,7 +94,8 @@ UNIT_ALIASES = {"名": "人", "位": "人", "平方千米": "平方公里", "km�
 
 _NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _FIGURE_RE = re.compile(
-    r"^(?P<pre>超过|近|超|约)?(?P<num>" + _NUMBER + r"|\*)(?P<post>余|多)?(?P<unit>.*)$"
+    "^(?P<pre>" + "|".join(PREFIX_QUALIFIERS) + ")?(?P<num>" + _NUMBER + r"|\*)(?P<post>"
+    + "|".join(SUFFIX_QUALIFIERS) + ")?(?P<unit>.*?)(?P<tail>" + "|".join(TRAILING_QUALIFIERS) + ")?$"
 )
 _CHINESE_NUMERALS = set("零〇一二两三四五六七八九十百千万亿")
 
@@ -169,10 +202,11 @@ def parse_figure(raw: object) -> ParsedFigure | None:
             raise FigureError(f"“{original}”是一个范围，不是单个数值",
                               "范围请拆成两条数据（如海拔下限、海拔上限）")
         raise FigureError(f"无法识别数值“{original}”", _fail_hint())
-    pre, num, post, unit_text = m.group("pre"), m.group("num"), m.group("post"), m.group("unit")
-    if pre and post:
-        raise FigureError(f"“{original}”同时带有前后两个限定词", "只保留原文中的一个限定词（如“近”或“余”）")
-    qualifier = QUALIFIER_CANON.get(pre or "", pre) or post
+    num, unit_text = m.group("num"), m.group("unit")
+    words = [w for w in (m.group("pre"), m.group("post"), m.group("tail")) if w]
+    if len(words) > 1:
+        raise FigureError(f"“{original}”同时带有{len(words)}个限定词", "只保留原文中的一个限定词（如“近”或“余”）")
+    qualifier = QUALIFIER_ALIASES.get(words[0], words[0]) if words else None
     unit = None
     if unit_text:
         unit = normalise_unit(unit_text)
@@ -235,15 +269,12 @@ def _normalized(value: Decimal) -> Decimal:
 
 
 def format_figure(value: Decimal | str | None, qualifier: str | None = None, unit: str | None = None) -> str:
-    """How a figure reads in Chinese prose: 近*人, *余万元, 3.2亿元; unknown reads 未知."""
+    """How a figure reads in Chinese prose: 近*人, *余万元, *人以上, 3.2亿元; unknown reads 未知."""
     if value is None:
         return "未知"
     body = value if isinstance(value, str) else f"{strip_zeros(value):,f}"
-    if qualifier in PREFIX_QUALIFIERS:
-        body = qualifier + body
-    elif qualifier:
-        body = body + qualifier
-    return body + (unit or "")
+    before, between, after = qualifier_parts(qualifier)
+    return before + body + between + (unit or "") + after
 
 
 # --------------------------------------------------------------------------- figures in quotes
@@ -251,42 +282,122 @@ def format_figure(value: Decimal | str | None, qualifier: str | None = None, uni
 # An observation's quote is the source's own phrase for its figure ("包含*个行政村", "投入3.2亿元"),
 # so the two must agree: a quote that shows * for the figure requires '*', a quote that gives a
 # number requires that number. A quote may hold several figures ("*年，…村民*元/亩") or none at
-# all (context only); the rule looks for *this* figure among them, by its unit family.
+# all (context only); the rule looks for *this* figure among them, by the quantity its unit measures.
+#
+# A number is read together with everything that scales it, names its unit, bounds it or gives its
+# sign: 3百万元 is 300万元, 200公顷 is 3000亩, 百分之二十 is 20%, 下降5% is -5% (for a rate), 不足*人 is
+# bounded. What cannot be read exactly is never a bare number that happens to match:
+# - a unit no catalogue unit converts to exactly (3万美元, 5个百分点, 3倍) makes the figure one of
+#   another unit ("foreign");
+# - an approximate figure (数十人, 十几个, 上千人, 千亩, 两年多) is "vague": it matches no value;
+# and when such a figure is the only one the quote holds in the value's quantity, check says so
+# (see check_quote) rather than passing the quote off as context.
 
 # Length-preserving folds, so positions in the folded text are positions in the quote. The
-# full-width comma stays a comma: "3，120户" is read both as 3120 and as 3 and 120 (see below).
+# full-width comma folds to a comma, but only it may also part a list: "3，120户" is read both as
+# 3120户 and as 3户 and 120户 (see below), while an ASCII "1,200" only groups thousands.
 _QUOTE_FOLD = str.maketrans("０１２３４５６７８９，．＊％－−～／", "0123456789,.*%--~/")
+_ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_CN = "零〇一二两三四五六七八九"
+_CN_ALL = _CN + "十百千万亿"
 _QUOTE_NUMBER = re.compile(
-    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\*|[零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*")
-_UNIT_SPELLINGS = tuple(sorted({*UNITS, *UNIT_ALIASES}, key=len, reverse=True))
-_MAGNITUDES = {"万": Decimal(10) ** 4, "亿": Decimal(10) ** 8}
+    rf"(?P<per>百分之|千分之)(?P<pnum>{_ARABIC}|[{_CN}十百千][{_CN_ALL}]*(?:点[{_CN}]+)?)"
+    rf"|(?P<arabic>{_ARABIC})"
+    r"|(?P<star>\*)"
+    # Numbers that are not exact: 数十, 几百, 十几, 二十几, 上千, 成千上万.
+    rf"|(?P<vague>数[十百千万亿]+|[{_CN_ALL}]*几[{_CN_ALL}几]*|上[百千万亿]+|成[百千]上[千万])"
+    rf"|(?P<cn>[{_CN}十][{_CN_ALL}]*(?:点[{_CN}]+)?)"
+    # A magnitude alone: a figure after a qualifier (近千人, 逾万元), an epithet otherwise (千亩良田).
+    r"|(?P<mag>[百千万亿]+)"
+)
+_MAGNITUDES = {"十": Decimal(10), "百": Decimal(100), "千": Decimal(1000), "万": Decimal(10) ** 4,
+               "亿": Decimal(10) ** 8}
+
+# Units a quote may use beyond the catalogue's, each an exact multiple of one family's base unit.
+# Editors do not write them as values: a value converts only by powers of ten within its family, so
+# every stored figure is exact, and 亩 → 公顷 is not (1亩 = 0.0666…公顷).
+QUOTE_UNITS: dict[str, tuple[str, Decimal]] = {
+    "公顷": ("mu", Decimal(15)), "‰": ("percent", Decimal("0.1")), "成": ("percent", Decimal(10)),
+}
+# Families that measure one quantity: 1平方米 is exactly 0.0015亩, so a quote in 平方米 or 平方公里 is
+# compared with a value in 亩 (by multiplying, which is always exact). Converting a value between
+# them is not exact the other way (1亩 = 666.66…平方米), so values stay in their own family.
+FAMILY_LINKS: dict[str, tuple[str, Decimal]] = {"square_metre": ("mu", Decimal("0.0015"))}
+# Units that no catalogue unit converts to exactly, with the family whose quantity each measures
+# (a pseudo-family for quantities the catalogue has none of). A figure in one of these is never this
+# figure; in the value's own quantity (3万美元 for a 万元 value) check reports it.
+FOREIGN_UNITS: dict[str, str] = {
+    **dict.fromkeys(("美元", "美金", "欧元", "港元", "港币", "日元", "英镑", "韩元", "澳元", "加元", "卢布",
+                     "新台币", "台币", "澳门元", "法郎"), "money"),
+    **dict.fromkeys(("英亩", "平方英尺", "平方英里"), "mu"),
+    **dict.fromkeys(("英里", "英尺", "英寸", "海里"), "metre"),
+    **dict.fromkeys(("个百分点", "百分点", "倍"), "percent"),
+    **dict.fromkeys(("个月", "个季度", "季度", "周", "天", "小时", "个小时"), "year"),
+    **dict.fromkeys(("月", "日", "号"), "date"),  # 5月, 3日: a date, not a figure of any indicator
+    **dict.fromkeys(("吨", "公斤", "千克", "克", "斤"), "weight"),
+    **dict.fromkeys(("千瓦", "立方米", "升"), "other"),
+}
+# A measure word after a number that is no known unit (3座, 5栋, 4A): it may be another word for a
+# catalogue counting unit (座 for 个), so it counts as a possible figure of a count, never of a sum,
+# an area or a rate.
+UNKNOWN_UNIT = "count"
+COUNT_FAMILIES = frozenset({"item", "household", "institution", "line", "session", "times"})
+
+# Spellings only quotes use: the currency named with the sum (3万人民币 is not 3万人).
+_QUOTE_ALIASES = {"人民币": "元", "元人民币": "元", "万人民币": "万元", "万元人民币": "万元", "亿人民币": "亿元",
+                  "亿元人民币": "亿元"}
+_KNOWN_SPELLINGS = {*UNITS, *UNIT_ALIASES, *QUOTE_UNITS, *_QUOTE_ALIASES}
+_SPELLINGS = tuple(sorted({*_KNOWN_SPELLINGS, *FOREIGN_UNITS}, key=len, reverse=True))
 _RANGE_JOINERS = ("-", "~", "—", "至", "到")
-# A negative figure is written in prose as a fall: 下降5% is -5%.
-_FALL_WORDS = ("下降", "减少", "降低", "下滑", "回落", "减", "负", "-")
+# What may follow a number without being its unit: a range, a list, a ratio (3至5人, 3和5个, 1比1).
+_NOT_UNITS = frozenset("至到和或与及比")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_SMALL = {"十": 10, "百": 100, "千": 1000}
-# Words that end in a qualifier's character without qualifying the figure after them: 节约*万元 is
-# "saved *万元", not "about"; 附近*个村 is "nearby", not "nearly".
+_ABBREVIATED = {"百": 10, "千": 100, "万": 1000, "亿": 10**7}
+# Words that end in a qualifier without qualifying the figure after them: 节约*万元 is "saved
+# *万元", not "about"; 附近*个村 is "nearby", not "nearly"; 最近3年 is "the last 3 years".
 _NOT_QUALIFIERS = frozenset({"节约", "制约", "预约", "签约", "公约", "条约", "相约", "合约", "契约",
-                             "附近", "就近", "邻近", "临近", "最近", "远近", "赶超", "高超"})
+                             "附近", "就近", "邻近", "临近", "最近", "远近", "靠近", "贴近", "亲近",
+                             "赶超", "高超", "想不到", "料不到"})
+# What may stand between a qualifier and its number: 约有*人, 超过了*万元, 约合人民币*万元.
+_QUALIFIER_FILLERS = ("人民币", "了", "有", "为", "达", "计", "合")
+# A fall written in prose: 下降5% is -5%. Only in a family that may be negative (a rate, a height),
+# and only when the word governs the number: directly before it, with nothing between but a few
+# fillers and qualifiers (下降了约5%, 降幅达5%). 至/到 are not fillers: 下降至5% is a level of 5%,
+# not a fall of 5%. Elsewhere a fall word describes a positive amount: 减少支出5万元 is 5万元.
+_FALL_WORDS = ("负增长", "下降", "减少", "降低", "下滑", "回落", "缩减", "下跌", "缩水", "降幅", "跌幅", "减幅",
+               "减", "降", "跌", "负", "-")
+_NOT_FALLS = ("正负", "增减", "加减", "升降", "涨跌", "担负", "肩负")
+_FALL_FILLERS = ("幅度", "比例", "了", "达", "为", "有", "幅")
+_LETTER_AFTER_OK = "的来时月天"  # 两年多来, 一年多时间, 3个多月: the 多 still qualifies
 
 
 @dataclass(frozen=True)
 class QuoteFigure:
     """One figure in a quote: 3.2亿元, *余个, 近*人, 三个 (Chinese numerals count only before a unit)."""
 
-    text: str  # as it reads in the quote, for messages
-    value: Decimal | Literal["*"]
-    unit: str | None  # catalogue spelling; None when no unit follows
-    scale: Decimal  # 万/亿 before a unit without such a form (3万个), or with no unit at all (*亿)
+    text: str  # as it reads in the quote, for messages (with its fall word: 下降5%)
+    value: Decimal | Literal["*"]  # as written, without the sign a fall word gives it (see ``fall``)
+    unit: str | None  # catalogue (or QUOTE_UNITS) spelling; None when no known unit follows
+    scale: Decimal  # magnitudes before a unit without such a form (3万个, 3百万元), or with no unit (*亿)
     qualifier: str | None
     start: int
     end: int
+    fall: bool = False  # governed by a fall word (下降5%): negative, in a family that may be negative
+    kind: Literal["figure", "vague", "foreign"] = "figure"
+    foreign: str | None = None  # the unit of a foreign figure, as written (美元, 座)
+    foreign_family: str | None = None  # the quantity that unit measures (FOREIGN_UNITS, UNKNOWN_UNIT)
 
 
-def _chinese_number(text: str) -> Decimal | None:
+def _chinese_number(text: str) -> Decimal:
+    whole, _, decimals = text.partition("点")
+    if decimals:  # 三点五: the decimals are read digit by digit
+        return _chinese_number(whole) + Decimal("0." + "".join(str(_CN_DIGITS[ch]) for ch in decimals))
     if all(ch in _CN_DIGITS for ch in text):  # 二〇二三: digit by digit
         return Decimal("".join(str(_CN_DIGITS[ch]) for ch in text))
+    if len(text) > 2 and text[-1] in _CN_DIGITS and text[-2] in _ABBREVIATED:
+        # 一万二 is 12000, 三千五 is 3500, 两百五 is 250: the last digit counts in the next unit down.
+        return _chinese_number(text[:-1]) + _CN_DIGITS[text[-1]] * _ABBREVIATED[text[-2]]
     total, section, number = 0, 0, 0
     for ch in text:
         if ch in _CN_DIGITS:
@@ -295,79 +406,258 @@ def _chinese_number(text: str) -> Decimal | None:
             section += (number or 1) * _CN_SMALL[ch]
             number = 0
         elif ch == "万":
-            total += (section + number) * 10**4
+            total += (section + number or 1) * 10**4
             section = number = 0
         elif ch == "亿":
-            total = (total + section + number) * 10**8
+            total = (total + section + number or 1) * 10**8
             section = number = 0
-        else:  # pragma: no cover - the pattern admits only numerals
-            return None
     return Decimal(total + section + number)
 
 
-def _unit_at(text: str, pos: int) -> str | None:
-    return next((u for u in _UNIT_SPELLINGS if text.startswith(u, pos)), None)
+def _approximate(numeral: str) -> bool:
+    """Chinese numerals naming two neighbouring digits are an estimate: 三四个 (3 or 4), 十七八 (17 or
+    18), 七八成. Digits read one by one are a year (二〇二三, 一九九八) when there are three or more."""
+    if all(ch in _CN_DIGITS for ch in numeral.partition("点")[0]):
+        return len(numeral) == 2 and not any(ch in "零〇" for ch in numeral)
+    return re.search("[一二两三四五六七八九]{2}", numeral.partition("点")[0]) is not None
+
+
+def _spelling_at(text: str, pos: int) -> str | None:
+    return next((u for u in _SPELLINGS if text.startswith(u, pos)), None)
+
+
+def _quote_unit(spelling: str) -> str:
+    """The catalogue (or QUOTE_UNITS) spelling of a known unit spelling."""
+    if spelling in QUOTE_UNITS:
+        return spelling
+    return _QUOTE_ALIASES.get(spelling) or UNIT_ALIASES.get(spelling, spelling)
+
+
+def _measure(unit: str) -> tuple[str, Decimal] | None:
+    """The quantity ``unit`` measures and its size in that quantity's base unit (平方公里 → mu, 1500)."""
+    if unit in QUOTE_UNITS:
+        return QUOTE_UNITS[unit]
+    family = unit_family(unit)
+    if family is None:
+        return None
+    root, link = FAMILY_LINKS.get(family, (family, Decimal(1)))
+    return root, UNIT_FAMILIES[family][unit] * link
+
+
+def _is_letter(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("L")
+
+
+def _prefix_qualifier(text: str, start: int) -> tuple[str | None, int]:
+    """The qualifier governing the number at ``start`` (canonical) and where it begins."""
+    i = start
+    for _ in range(4):
+        while i and text[i - 1].isspace():
+            i -= 1
+        head = text[:i]
+        word = next((q for q in PREFIX_QUALIFIERS if head.endswith(q)), None)
+        if word:
+            if any(head.endswith(w) for w in _NOT_QUALIFIERS if w.endswith(word)):
+                return None, start
+            return QUALIFIER_ALIASES.get(word, word), i - len(word)
+        filler = next((f for f in _QUALIFIER_FILLERS if head.endswith(f)), None)
+        if filler is None:
+            return None, start
+        i -= len(filler)
+    return None, start
+
+
+def _fall_word(text: str, start: int, previous_end: int) -> int | None:
+    """Where the fall word governing the number at ``start`` begins, if one does."""
+    i = start
+    for _ in range(6):
+        while i and text[i - 1].isspace():
+            i -= 1
+        head = text[:i]
+        word = next((w for w in _FALL_WORDS if head.endswith(w)), None)
+        if word == "-":
+            j = i - 1
+            while j and text[j - 1].isspace():
+                j -= 1
+            # A dash right after another figure joins a range (3-5%, 海拔*－*米); else it is a sign.
+            return None if j == previous_end else i - 1
+        if word:
+            return None if any(head.endswith(n) for n in _NOT_FALLS) else i - len(word)
+        step = next((w for w in (*_FALL_FILLERS, *PREFIX_QUALIFIERS) if head.endswith(w)), None)
+        if step is None:
+            return None
+        i -= len(step)
+    return None
+
+
+@dataclass
+class _Tail:
+    """What follows a number: its magnitudes, unit and qualifiers."""
+
+    end: int
+    unit: str | None = None
+    scale: Decimal = Decimal(1)
+    between: str | None = None
+    after: str | None = None
+    foreign: str | None = None
+    foreign_family: str | None = None
+    vague: bool = False
+
+
+def _read_tail(text: str, pos: int, unit: str | None, kind: str, scale: Decimal) -> _Tail:
+    """Read what follows a number at ``pos``: 余/多, magnitudes (十百千万亿, 百万…), a unit (known or
+    foreign), then a qualifier after the unit (以上, 左右…). ``unit`` is given for 百分之…; ``kind``
+    says what the number was (a bare Arabic number before an unknown measure word is a foreign figure);
+    ``scale`` is the magnitude already read (千 in 近千人)."""
+    tail = _Tail(pos, unit, scale)
+    n, bare_end = len(text), pos
+    while pos < n and text[pos].isspace():
+        pos += 1
+    read_from = pos
+    if unit is None:
+        mark = pos
+        while pos < n:
+            spelling = _spelling_at(text, pos)
+            if spelling:
+                pos += len(spelling)
+                if spelling in FOREIGN_UNITS:
+                    if kind == "star" and len(spelling) == 1 and pos < n and _is_letter(text[pos]):
+                        return _Tail(mark)  # “*天路”, *月乡: a desensitised name, not a span of days
+                    tail.foreign, tail.foreign_family = spelling, FOREIGN_UNITS[spelling]
+                else:
+                    tail.unit = _quote_unit(spelling)
+                break
+            if text[pos] in _MAGNITUDES:
+                tail.scale *= _MAGNITUDES[text[pos]]
+            elif text[pos] in SUFFIX_QUALIFIERS and tail.between is None:
+                tail.between = text[pos]
+            else:
+                break
+            pos += 1
+        if tail.unit is None and tail.foreign is None and tail.scale != 1 and pos < n and _is_letter(text[pos]) \
+                and kind == "star":
+            # *百花村, *万达: a desensitised name, not a figure in hundreds.
+            return _Tail(mark)
+        if tail.unit is None and tail.foreign is None and text.startswith("分之", pos):
+            # 三分之一: a fraction, exact but in no catalogue unit.
+            m = _QUOTE_NUMBER.match(text, pos + 2)
+            pos = m.end() if m else pos + 2
+            tail.foreign, tail.foreign_family = "分数", "percent"
+    else:
+        if pos < n and text[pos] in SUFFIX_QUALIFIERS:
+            tail.between = text[pos]
+            pos += 1
+    if tail.unit and unit_family(tail.unit) == "money":
+        spelling = _spelling_at(text, pos)
+        if spelling and FOREIGN_UNITS.get(spelling) == "money":  # 5万元港币: the currency named after the sum
+            tail.foreign, tail.foreign_family, tail.unit = spelling, "money", None
+            pos += len(spelling)
+        elif text.startswith(("/亩", "每亩"), pos):  # 0.1万元/亩 is 1000元/亩, not 0.1万元
+            tail.scale *= UNIT_FAMILIES["money"][tail.unit]
+            tail.unit = "元/亩"
+            pos += 2
+    word = next((q for q in TRAILING_QUALIFIERS if text.startswith(q, pos)), None)
+    if word == "上下" and pos + 2 < n and _is_letter(text[pos + 2]) and text[pos + 2] != "的":
+        word = None  # 3家上下游企业
+    if word:
+        tail.after = QUALIFIER_ALIASES.get(word, word)
+        pos += len(word)
+    elif (tail.unit or tail.foreign) and pos < n and text[pos] in SUFFIX_QUALIFIERS and (
+            pos + 1 >= n or not _is_letter(text[pos + 1]) or text[pos + 1] in _LETTER_AFTER_OK):
+        # 两年多 is not 2多年 (二十多年 is): a qualifier after the unit has no place in the model.
+        tail.vague = True
+        pos += 1
+    elif (tail.unit is None and tail.foreign is None and kind == "arabic" and pos < n and _is_letter(text[pos])
+          and text[pos] not in _NOT_UNITS):
+        tail.foreign, tail.foreign_family = text[pos], UNKNOWN_UNIT
+        pos += 1
+    if tail.unit and tail.scale != 1:
+        # 3万余元 reads as 3万元 with 余; 3百万元 stays 3 × 100 × 万元 (there is no 百万元).
+        family = unit_family(tail.unit)
+        if family:
+            factor = UNIT_FAMILIES[family][tail.unit] * tail.scale
+            spelled = next((u for u, k in UNIT_FAMILIES[family].items() if k == factor), None)
+            if spelled:
+                tail.unit, tail.scale = spelled, Decimal(1)
+    tail.end = pos if pos > read_from else bare_end  # spaces after a bare number are not part of it
+    return tail
 
 
 def quote_figures(quote: str) -> list[QuoteFigure]:
     """Every figure written in ``quote``, in order; a comma-grouped number also as its pieces."""
     text = quote.translate(_QUOTE_FOLD)
     out: list[QuoteFigure] = []
-    for m in _QUOTE_NUMBER.finditer(text):
-        num, start, pos = m.group(), m.start(), m.end()
-        before = text[:start].rstrip()
-        if before.endswith("第"):
+    pos, previous_end = 0, -1
+    while (m := _QUOTE_NUMBER.search(text, pos)) is not None:
+        start, kind = m.start(), m.lastgroup or ""
+        pos = m.end()
+        if kind == "pnum":
+            kind = "per"
+        if text[:start].rstrip().endswith("第"):
             continue  # 第3批, 第一次: an ordinal, not a figure
-        pre = next((q for q in PREFIX_QUALIFIERS if before.endswith(q)), None)
-        if pre and before[-len(pre) - 1:] in _NOT_QUALIFIERS:
-            pre = None
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        post = text[pos] if pos < len(text) and text[pos] in SUFFIX_QUALIFIERS else None
-        pos += bool(post)
-        unit, scale = _unit_at(text, pos), Decimal(1)
-        if unit is None and pos < len(text) and text[pos] in _MAGNITUDES:
-            mag = text[pos]
-            pos += 1
-            if post is None and pos < len(text) and text[pos] in SUFFIX_QUALIFIERS:
-                post = text[pos]
-                pos += 1
-            unit = _unit_at(text, pos)
-            composite = normalise_unit(mag + unit) if unit else None
-            if composite:
-                unit = composite
-            else:
-                scale = _MAGNITUDES[mag]
-        if unit:
-            pos += len(unit)
-            unit = normalise_unit(unit)
-        qualifier = QUALIFIER_CANON.get(pre or "", pre) or post
-        if num == DESENSITISED:
-            value: Decimal | Literal["*"] = DESENSITISED
+        pre, pre_start = _prefix_qualifier(text, start)
+        given = None
+        if kind == "per":
+            num, given = m.group("pnum"), "%" if m.group("per") == "百分之" else "‰"
+        else:
+            num = m.group()
+        magnitude = Decimal(1)
+        if kind == "mag":  # 近千人, 超万: one thousand, ten thousand
+            for ch in num:
+                magnitude *= _MAGNITUDES[ch]
+        tail = _read_tail(text, pos, given, kind, magnitude)
+        if kind in ("cn", "vague", "mag") and tail.unit is None and tail.foreign is None and not (
+                kind == "mag" and pre):
+            continue  # 一心一线, 十里稻香, 千家: words, not figures
+        pos = max(tail.end, pos)
+        value: Decimal | Literal["*"]
+        if kind == "star":
+            value = DESENSITISED
+        elif kind == "mag":
+            value = Decimal(1)
+        elif kind == "vague":
+            value = Decimal(0)  # never compared: a vague figure matches no value
         elif num[0].isdigit():
             value = Decimal(num.replace(",", ""))
         else:
-            chinese = _chinese_number(num) if unit else None  # 一心一线, 十里稻香: words, not figures
-            if chinese is None:
-                continue
-            value = chinese
-        out.append(QuoteFigure(quote[start:pos], value, unit, scale, qualifier, start, pos))
-        if "," in num:  # "3，120户" may be 3 and 120 rather than 3120
+            value = _chinese_number(num)
+        fall_at = _fall_word(text, min(start, pre_start), previous_end)
+        vague = tail.vague or kind == "vague" or (kind == "mag" and not pre) or (
+            not num[0].isdigit() and _approximate(num))
+        fig_kind: Literal["figure", "vague", "foreign"] = "foreign" if tail.foreign else "vague" if vague else "figure"
+        qualifier = pre or tail.between or tail.after
+        shown_from = start if fall_at is None else fall_at
+        out.append(QuoteFigure(quote[shown_from:tail.end], value, tail.unit, tail.scale, qualifier, start, tail.end,
+                               fall_at is not None, fig_kind, tail.foreign, tail.foreign_family))
+        previous_end = tail.end
+        if kind == "arabic" and "，" in quote[start:m.end()]:
+            # "3，120户" may be 3 and 120 rather than 3120; "1,200" is a thousands separator only.
+            # Read as a list, every item is in the unit after the last one, as a range's ends are.
             pieces = num.split(",")
             offset = start
             for i, piece in enumerate(pieces):
                 last = i == len(pieces) - 1
-                end = pos if last else offset + len(piece)
-                piece_qualifier = post if last else (QUALIFIER_CANON.get(pre or "", pre) if i == 0 else None)
-                out.append(QuoteFigure(quote[offset:end], Decimal(piece), unit if last else None,
-                                       scale if last else Decimal(1), piece_qualifier, offset, end))
+                end = tail.end if last else offset + len(piece)
+                first_word = pre if i == 0 else None
+                out.append(QuoteFigure(
+                    quote[offset:end], Decimal(piece), tail.unit, tail.scale,
+                    (tail.between or tail.after) if last else first_word, offset, end,
+                    fall_at is not None and i == 0, fig_kind, tail.foreign, tail.foreign_family))
                 offset += len(piece) + 1
-    # A range gives its unit to both ends: 海拔*－*米, 3至5个.
+    # A range gives its unit to its first end (海拔*－*米, 3至5个), and a word around it governs both
+    # ends (约3至5人, 下降3至5%, 3至5人左右).
     for i in range(len(out) - 1):
         here, nxt = out[i], out[i + 1]
-        if (here.unit is None and here.scale == 1 and nxt.unit is not None
-                and text[here.end:nxt.start].strip() in _RANGE_JOINERS):
-            out[i] = QuoteFigure(here.text, here.value, nxt.unit, nxt.scale, here.qualifier, here.start, here.end)
+        if here.kind != "figure" or text[here.end:nxt.start].strip() not in _RANGE_JOINERS:
+            continue
+        if here.unit is None and here.scale == 1 and (nxt.unit is not None or nxt.kind == "foreign"):
+            here = replace(here, unit=nxt.unit, scale=nxt.scale, kind=nxt.kind, foreign=nxt.foreign,
+                           foreign_family=nxt.foreign_family)
+        if here.qualifier is None and QUALIFIER_PLACES.get(nxt.qualifier or "") == "after":
+            here = replace(here, qualifier=nxt.qualifier)
+        if QUALIFIER_PLACES.get(here.qualifier or "") == "before" and nxt.qualifier is None:
+            nxt = replace(nxt, qualifier=here.qualifier)
+        out[i], out[i + 1] = here, replace(nxt, fall=nxt.fall or here.fall)
     return out
 
 
@@ -379,27 +669,59 @@ class QuoteProblem:
     message: str
 
 
-def _factor(fig: QuoteFigure, family: str) -> Decimal | None:
-    """The figure's unit as a factor of ``family``'s base unit; None if it is another family's
-    or has no unit. A bare 万/亿 (*亿, 3.2万) is read in the observation's own family."""
+def _factor(fig: QuoteFigure, quantity: str) -> Decimal | None:
+    """The figure's unit as a multiple of ``quantity``'s base unit; None if it measures something
+    else, is not exact, or has no unit. A bare magnitude (*亿, 3.2万) is read in the value's quantity."""
+    if fig.kind != "figure":
+        return None
     if fig.unit is None:
         return fig.scale if fig.scale != 1 else None
-    if unit_family(fig.unit) != family:
+    measure = _measure(fig.unit)
+    if measure is None or measure[0] != quantity:
         return None
-    return UNIT_FAMILIES[family][fig.unit] * fig.scale
+    return measure[1] * fig.scale
 
 
-def _written(fig: QuoteFigure, family: str) -> str:
-    """How to write a quote's figure as a value (3.2亿元, 三个 → 3个, 3万个 → 30000个)."""
+def _signed(fig: QuoteFigure, quantity: str) -> Fraction:
     assert isinstance(fig.value, Decimal)
-    factor = _factor(fig, family)
-    if factor is None:
-        return format(strip_zeros(fig.value), "f")
-    spelled = next((u for u, k in UNIT_FAMILIES[family].items() if k == factor), None)
-    if spelled:
-        return format(strip_zeros(fig.value), "f") + spelled
-    base = next(u for u, k in UNIT_FAMILIES[family].items() if k == 1)
-    return format(strip_zeros(fig.value * factor), "f") + base
+    number = Fraction(fig.value)
+    return -number if fig.fall and quantity in SIGNED_FAMILIES else number
+
+
+def _exact_decimal(number: Fraction) -> Decimal | None:
+    """``number`` as a decimal if it has a finite one (3/20 → 0.15, 2/3 → None)."""
+    rest = number.denominator
+    for prime in (2, 5):
+        while rest % prime == 0:
+            rest //= prime
+    if rest != 1:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = len(str(number.numerator)) + len(str(number.denominator)) + 2
+        return strip_zeros(Decimal(number.numerator) / Decimal(number.denominator))
+
+
+def _size(unit: str) -> Decimal:
+    """A catalogue unit's size in the base unit of the quantity it measures."""
+    measure = _measure(unit)
+    assert measure is not None
+    return measure[1]
+
+
+def _written(fig: QuoteFigure, family: str) -> str | None:
+    """How to write a quote's figure as a value of ``family`` (3.2亿元, 三个 → 3个, 3万个 → 30000个,
+    20公顷 → 300亩, 下降5% → -5%); None when no unit of the family holds it exactly (1亩 in 平方米)."""
+    units = UNIT_FAMILIES[family]
+    measure = _measure(next(iter(units)))
+    assert measure is not None
+    number = _signed(fig, measure[0])
+    factor = _factor(fig, measure[0])
+    spelled = "" if factor is None else next((u for u in units if _size(u) == factor), None)
+    if spelled is None:  # no unit of that size: write it in the family's base unit
+        spelled = next(u for u, k in units.items() if k == 1)
+        number = number * Fraction(factor or 1) / Fraction(_size(spelled))
+    exact = _exact_decimal(number)
+    return None if exact is None else format(exact, "f") + spelled
 
 
 def _qualifier_problem(candidates: list[QuoteFigure], qualifier: str | None, unit: str,
@@ -419,40 +741,78 @@ def _qualifier_problem(candidates: list[QuoteFigure], qualifier: str | None, uni
         f"提示：改为 qualifier: {found.qualifier}，限定词要与原文一致"))
 
 
+def _could_be(fig: QuoteFigure, quantity: str) -> bool:
+    """Whether a vague or foreign figure is one of the value's quantity (so it may be this figure)."""
+    if fig.kind == "foreign":
+        return fig.foreign_family == quantity or (fig.foreign_family == UNKNOWN_UNIT and quantity in COUNT_FAMILIES)
+    if fig.kind == "vague":
+        measure = None if fig.unit is None else _measure(fig.unit)
+        return measure is None or measure[0] == quantity
+    return False
+
+
+def _vague_problem(fig: QuoteFigure, quote: str, lead: str) -> QuoteProblem:
+    return QuoteProblem("value", (
+        f"{lead}原文“{quote}”中的“{fig.text}”不是确切的数（约数或概数），不能照录为数值。"
+        "提示：原文没有给出确切的数时删去 value（即为未知），可在 note 中照录原文的说法"))
+
+
+def _foreign_problem(fig: QuoteFigure, quote: str, lead: str, unit: str) -> QuoteProblem:
+    unit_word = "分数" if fig.foreign == "分数" else f"以“{fig.foreign}”计"
+    return QuoteProblem("value", (
+        f"{lead}原文“{quote}”中的“{fig.text}”是{unit_word}的数，不能精确换算为以“{unit}”计的数。"
+        f"提示：quote 要引出以“{unit}”（或可精确换算的单位）计的那个数；原文以其他单位计时，"
+        "这个数不能录入这一指标，请核对是否选对了指标"))
+
+
 def check_quote(value: Decimal | Literal["*"], unit: str, catalogue_unit: str, qualifier: str | None,
                 quote: str) -> QuoteProblem | None:
     """Whether a figure (``value`` in ``unit``, as written) agrees with its quote.
 
     '*' needs a * in the quote in the same unit (or one whose unit the quote leaves open, when the
     quote gives no number in this unit either); a number needs an equal number in the quote after
-    exact conversion (or an equal bare number). Figures of other units in the quote (a year beside
-    a sum) are not this figure; a quote with no figure that could be this one is context, and
-    passes. The qualifier must be the one the matching figure carries.
+    exact conversion (or an equal bare number), with the sign a governing fall word gives it.
+    Figures of other quantities in the quote (a year beside a sum) are not this figure; a quote with
+    no figure that could be this one is context, and passes. But a vague figure (数十人) or one in a
+    unit that cannot be converted (3万美元, 3座 for a count) that is of this quantity is reported
+    when nothing in the quote matches: the value cannot be held to its quote. The qualifier must be
+    the one the matching figure carries.
     """
     family = unit_family(unit)
-    assert family is not None
-    want = UNIT_FAMILIES[family][unit]
+    measure = _measure(unit)
+    assert family is not None and measure is not None
+    quantity, want = measure
     figures = quote_figures(quote)
-    same = [f for f in figures if _factor(f, family) is not None]
-    loose = [f for f in figures if f.unit is None and f.scale == 1]
+    same = [f for f in figures if _factor(f, quantity) is not None]
+    loose = [f for f in figures if f.kind == "figure" and f.unit is None and f.scale == 1]
+    unsure = [f for f in figures if _could_be(f, quantity)]
+    vague = [f for f in unsure if f.kind == "vague"]
+    foreign = [f for f in unsure if f.kind == "foreign"]
     if value == DESENSITISED:
         stars = [f for f in same if f.value == DESENSITISED]
-        exact = [f for f in stars if _factor(f, family) == want]
+        exact = [f for f in stars if _factor(f, quantity) == want]
         if exact:
             return _qualifier_problem(exact, qualifier, unit, value)
         if stars:
             other = stars[0]
-            spelled = next((u for u, k in UNIT_FAMILIES[family].items() if k == _factor(other, family)), None)
+            factor = _factor(other, quantity)
+            spelled = next((u for u in UNIT_FAMILIES[family] if _size(u) == factor), None)
             hint = f"写成 '*{spelled}'（或 unit: {spelled}）" if spelled else "核对原文与所选指标"
             theirs = f"以“{spelled}”计" if spelled else "以另一个单位计"
             return QuoteProblem("value", (
-                f"数值 '*' 以“{unit}”计，但原文“{other.text}”{theirs}，两者差着数量级。"
+                f"数值 '*' 以“{unit}”计，但原文“{other.text}”{theirs}，两者差着倍数或数量级。"
                 f"提示：脱敏数值的单位要与原文一致，{hint}"))
         numbers = [f for f in same if f.value != DESENSITISED]
         if numbers:
+            written = _written(numbers[0], family)
+            example = f"（如 {written}）" if written else ""
             return QuoteProblem("value", (
                 f"数值写的是 '*'，但原文“{quote}”给出了数字“{numbers[0].text}”。"
-                f"提示：原文公开的数字照原文填写（如 {_written(numbers[0], family)}），只有原文写作 * 时才写 '*'"))
+                f"提示：原文公开的数字照原文填写{example}，只有原文写作 * 时才写 '*'"))
+        if vague:
+            return _vague_problem(vague[0], quote, "数值写的是 '*'，但")
+        if foreign:
+            return _foreign_problem(foreign[0], quote, "数值写的是 '*'，但", unit)
         open_stars = [f for f in loose if f.value == DESENSITISED]
         if open_stars:
             return _qualifier_problem(open_stars, qualifier, unit, value)
@@ -462,22 +822,18 @@ def check_quote(value: Decimal | Literal["*"], unit: str, catalogue_unit: str, q
                 "提示：核对 quote 是否引对了原文中这个数所在的短语，以及是否选对了指标"))
         return None
     assert isinstance(value, Decimal)
-    target = convert(value, unit, catalogue_unit)
+    target = Fraction(convert(value, unit, catalogue_unit))
+    in_base = target * Fraction(_size(catalogue_unit))
     folded = quote.translate(_QUOTE_FOLD)
 
     def equal(f: QuoteFigure) -> bool:
         if f.value == DESENSITISED:
             return False
-        number = f.value
-        if value < 0:
-            if not any(w in folded[:f.start] for w in _FALL_WORDS):
-                return False
-            number = -number
-        if f.unit is None and f.scale == 1:
-            return number in (value, target)
-        factor = _factor(f, family)
-        assert factor is not None
-        return number * factor == target * UNIT_FAMILIES[family][catalogue_unit]
+        number = _signed(f, quantity)
+        factor = _factor(f, quantity)
+        if factor is None:  # a bare number: in the unit written or the catalogue's
+            return number in (Fraction(value), target)
+        return number * Fraction(factor) == in_base
 
     matches = [f for f in [*same, *loose] if equal(f)]
     if matches:
@@ -487,7 +843,7 @@ def check_quote(value: Decimal | Literal["*"], unit: str, catalogue_unit: str, q
     # a letter it is a desensitised name (*粮仓, *山镇) and says nothing about this figure.
     stars = [f for f in same if f.value == DESENSITISED] + [
         f for f in loose if f.value == DESENSITISED
-        and (f.end >= len(folded) or not unicodedata.category(folded[f.end]).startswith("L"))]
+        and (f.end >= len(folded) or not _is_letter(folded[f.end]))]
     if stars:
         return QuoteProblem("value", (
             f"原文“{quote}”中这个数脱敏为“{stars[0].text}”，数值却写成了 {shown}。"
@@ -495,7 +851,13 @@ def check_quote(value: Decimal | Literal["*"], unit: str, catalogue_unit: str, q
     numbers = [f for f in [*same, *loose] if f.value != DESENSITISED]
     if numbers:
         first = numbers[0]
+        written = _written(first, family)
+        hint = (f"照原文填写（可以直接写 {written}，程序会精确换算），或核对 quote 是否引对" if written else
+                f"原文的数不能精确换算为“{unit}”，请核对 quote 是否引对、是否选对了指标")
         return QuoteProblem("value", (
-            f"数值 {shown}与原文不符：原文“{quote}”中的数是“{first.text}”。"
-            f"提示：照原文填写（可以直接写 {_written(first, family)}，程序会精确换算），或核对 quote 是否引对"))
+            f"数值 {shown}与原文不符：原文“{quote}”中的数是“{first.text}”。提示：{hint}"))
+    if vague:
+        return _vague_problem(vague[0], quote, f"数值 {shown}无法与原文核对：")
+    if foreign:
+        return _foreign_problem(foreign[0], quote, f"数值 {shown}无法与原文核对：", unit)
     return None

@@ -26,7 +26,16 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .figures import DESENSITISED, UNITS, FigureError, ParsedFigure, parse_figure
+from .figures import (
+    DESENSITISED,
+    QUALIFIER_ALIASES,
+    QUALIFIER_PLACES,
+    QUALIFIERS,
+    UNITS,
+    FigureError,
+    ParsedFigure,
+    parse_figure,
+)
 
 MIN_YEAR = 1949
 
@@ -54,7 +63,7 @@ class Verbatim:
 VERBATIM = Verbatim()
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400), VERBATIM]
-Qualifier = Literal["近", "超", "约", "余", "多"]
+Qualifier = Literal[QUALIFIERS]  # type: ignore[valid-type]
 Unit = Literal[UNITS]  # type: ignore[valid-type]
 
 
@@ -239,6 +248,21 @@ class Outcome(Base):
     source: SourceRef | None = F("来源", "出处，格式“文档标识/章节标识”；省略时沿用本文件的来源。", None)
 
 
+def _qualifier_help() -> str:
+    # Built from figures.QUALIFIER_PLACES, so the editors' help lists exactly what check accepts.
+    def words(place: str) -> str:
+        return "、".join(q for q, p in QUALIFIER_PLACES.items() if p == place)
+
+    aliases = "，".join(f"“{a}”写 {q}" for a, q in QUALIFIER_ALIASES.items())
+    return ("原文数值的限定词（约数、上下限），照原文填写："
+            f"写在数前的 {words('before')}（如“不足*人”写 不足）；"
+            f"写在数与单位之间的 {words('between')}（如“*余万元”写 余）；"
+            f"写在单位之后的 {words('after')}（如“*人以上”写 以上）；{aliases}。")
+
+
+QUALIFIER_HELP = _qualifier_help()
+
+
 class Observation(Base):
     """One figure: an indicator's value for this cluster (or a named part of it) in a year."""
 
@@ -250,8 +274,7 @@ class Observation(Base):
         None,
     )
     unit: Unit | None = F("单位", "可省略；填写时必须与指标目录一致，或可精确换算。", None)
-    qualifier: Qualifier | None = F(
-        "限定词", "原文数值的限定：近、超、约（写在数前），余、多（写在数后），如“*余万元”写 余。", None)
+    qualifier: Qualifier | None = F("限定词", QUALIFIER_HELP, None)
     year: Year | None = F("年份", "数值所属年份；原文年份脱敏时写带引号的 '*'；未注明则省略并在“时期”中说明。", None)
     period: Text | None = F("时期", "年份之外的时间说明，如“累计”“每年”“截至*年底”。", None)
     scope: Text | None = F("统计范围", "数值只涉及组团的一部分时写明，如“旷野公园”“*月乡组团”。", None)

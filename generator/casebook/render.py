@@ -41,7 +41,7 @@ from .derive import (
     ordered_lessons,
 )
 from .escaping import md_escape, plain_title
-from .figures import PREFIX_QUALIFIERS, strip_zeros
+from .figures import qualifier_parts, strip_zeros
 from .models import (
     CATEGORY_LABELS,
     DIRECTION_LABELS,
@@ -139,9 +139,8 @@ def figure_html(obs: Observation, with_unit: bool = True) -> Markup:
         state = "cb-desensitised"
     else:
         body, state = escape(_number(fig.value)), "cb-disclosed"
-    q = obs.qualifier or ""
-    text = (escape(q) + body) if q in PREFIX_QUALIFIERS else (body + escape(q))
-    return Markup('<span class="cb-fig {}">{}{}</span>').format(state, text, unit)
+    before, between, after = qualifier_parts(obs.qualifier)  # 不足*人, *余万元, *人以上
+    return Markup('<span class="cb-fig {}">{}{}{}{}{}</span>').format(state, before, body, between, unit, after)
 
 
 def when_text(obs: Observation) -> str:

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from .errors import UsageError
+from .figures import QUALIFIERS
 from .models import SLUG_PATTERN
 from .validate import PLACEHOLDER
 
@@ -75,7 +76,7 @@ milestones: []
 outcomes: []
 
 # 数据：每项一个指标值。indicator 为 cases/indicators.yaml 中的标识；value 为数字、带单位的文字（如 3.2亿元）
-# 或 '*'（原文脱敏）；可加 year、period（如“累计”）、qualifier（近/超/约/余/多）、quote（原文短语）
+# 或 '*'（原文脱敏）；可加 year、period（如“累计”）、qualifier（{qualifiers}）、quote（原文短语，须与数值一致）
 observations: []
 """
 
@@ -95,7 +96,7 @@ def new_cluster(cases: Path, cluster_id: str, name: str | None = None, schema_di
         raise ScaffoldExists(f"文件“{existing[0]}”已经存在，没有覆盖。提示：换一个标识，或直接编辑这个文件")
     schema_dir = schema_dir or Path("schema")
     schema = os.path.relpath((schema_dir / "cluster.schema.json").resolve(), target.parent.resolve())
-    content = TEMPLATE.format(schema=Path(schema).as_posix(), id=cluster_id, ph=PLACEHOLDER,
+    content = TEMPLATE.format(schema=Path(schema).as_posix(), id=cluster_id, ph=PLACEHOLDER, qualifiers="/".join(QUALIFIERS),
                               name=_yaml_text(name) if name else PLACEHOLDER)
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
