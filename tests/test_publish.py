@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 import subprocess
@@ -298,3 +299,27 @@ def test_a_fault_outside_the_site_folder_is_not_blamed_on_it(tmp_path):
     inside = describe_os_error(OSError(errno.ENOENT, "No such file", str(tmp_path / "out" / "x")), site)
     outside = describe_os_error(OSError(errno.ENOENT, "No such file", str(tmp_path / "content" / "x.md")), site)
     assert "--site-dir" in inside and "--site-dir" not in outside and "content" in outside
+
+
+def test_a_planted_journal_deletes_nothing(project):
+    """A pull request can add a lock file that names the editor's files: only names of the exact form
+    this tool gives, and only directories, are ever taken from it."""
+    (project / "README.md").write_text("说明（虚构）", encoding="utf-8")
+    (project / "notes").mkdir()
+    (project / ".site.building-notes").mkdir()
+    (project / ".site.building-0123456789ab").write_text("不是目录（虚构）", encoding="utf-8")
+    planted = ["README.md", "notes", "cases", ".site.building-notes", ".site.building-0123456789ab", "..", "/etc"]
+    (project / ".site.lock").write_text(json.dumps(planted), encoding="utf-8")
+    before = snapshot_all(project)
+    assert casebook(project, "build").returncode == 0
+    after = snapshot_all(project)
+    assert {k: v for k, v in after.items() if k != ".site.lock"} == {k: v for k, v in before.items() if k != ".site.lock"}
+    assert (project / "notes").is_dir() and (project / ".site.building-notes").is_dir()
+    assert (project / ".site.building-0123456789ab").read_text(encoding="utf-8") == "不是目录（虚构）"
+
+
+def test_a_file_where_the_lock_would_go_is_never_rewritten(project, tmp_path):
+    (tmp_path / ".out.lock").write_text("编辑的笔记（虚构）", encoding="utf-8")
+    proc = casebook(project, "build", "--site-dir", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "锁文件" in proc.stderr
+    assert (tmp_path / ".out.lock").read_text(encoding="utf-8") == "编辑的笔记（虚构）"

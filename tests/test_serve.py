@@ -87,3 +87,23 @@ def test_serve_shows_the_chinese_error_while_a_file_is_broken_and_recovers(tmp_p
         assert "cb-preview-errors" not in fetch(page)
     finally:
         stop(proc)
+
+
+def test_serve_shows_a_broken_hand_written_page_and_recovers(tmp_path):
+    project = make_project(tmp_path, FICTIONAL)
+    bad = project / "content" / "bad\udcff.md"  # a file name that is not UTF-8
+    bad.write_text("# 坏文件名（虚构）\n", encoding="utf-8")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "casebook", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    home = f"http://127.0.0.1:{port}/"
+    try:
+        assert wait_for(home, "文件名含有无法识别的字符", 60), "the preview did not show the page's error"
+        bad.unlink()
+        assert wait_for(home, "虚构", 30)
+        deadline = time.monotonic() + 30
+        while "cb-preview-errors" in fetch(home) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert "cb-preview-errors" not in fetch(home), "the preview did not recover once the file was gone"
+    finally:
+        stop(proc)

@@ -50,6 +50,13 @@ def check_tree(root: Path) -> list[CaseError]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         for name in sorted(dirnames + filenames):
             path = Path(dirpath) / name
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:  # bytes that are not UTF-8, kept by Python as surrogates
+                shown_name = _display(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                errors.append(CaseError(shown_name, 1, 1, "", "文件名含有无法识别的字符（不是 UTF-8 编码）。"
+                                                             "提示：把文件改名为中文或英文的正常名称"))
+                continue
             mode = path.lstat().st_mode
             if stat.S_ISLNK(mode):
                 errors.append(CaseError(_display(path), 1, 1, "", "这是符号链接，不予读取或发布（它可能指向项目之外的文件）。"
@@ -57,8 +64,16 @@ def check_tree(root: Path) -> list[CaseError]:
             elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 errors.append(CaseError(_display(path), 1, 1, "", "这不是普通文件（可能是管道或设备），不予读取。"
                                                                   "提示：删除它"))
-        dirnames[:] = [d for d in dirnames if not (Path(dirpath) / d).is_symlink()]
+        dirnames[:] = [d for d in dirnames if not (Path(dirpath) / d).is_symlink() and _utf8(d)]
     return errors
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_front_matter(path: Path) -> list[CaseError]:
@@ -72,7 +87,7 @@ def check_front_matter(path: Path) -> list[CaseError]:
         return []  # check_tree reports what cannot be read
     m = _FRONT.match(text)
     if not m:
-        return []
+        return _check_mmd_meta(text, display)
     loaded, errors = load_text(m.group(1) or "", display)
     # The loader counts from the front matter's first line, which is the file's second.
     errors = [CaseError(e.file, e.line + 1, e.column, e.field, e.message, e.label) for e in errors]
@@ -94,6 +109,38 @@ def check_front_matter(path: Path) -> list[CaseError]:
                      "模板、跳转等由网站配置决定，不在页面中设置")
         elif not _valid(key, value):
             err(key, f"“{key}”的值应是{ALLOWED_META[key]}。提示：按这个形式改写，或删去这一行")
+    return errors
+
+
+# MkDocs' other form (mkdocs.utils.meta): "key: value" lines at the very top, up to a blank line.
+_MMD_KEY = re.compile(r"[ ]{0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)")
+_MMD_MORE = re.compile(r"([ ]{4}|\t)(\s*)(?P<value>.*)")
+
+
+def _check_mmd_meta(text: str, display: str) -> list[CaseError]:
+    """Settings written as MultiMarkdown lines, which MkDocs reads as front matter too: the same
+    allow-list, so no page sets a template or a redirect this way either."""
+    errors: list[CaseError] = []
+    values: dict[str, tuple[int, str]] = {}
+    key = None
+    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        if line.strip() == "":
+            break
+        if m := _MMD_KEY.match(line):
+            key = m.group("key").lower().strip()
+            first, earlier = values.get(key, (number, ""))
+            values[key] = (first, f"{earlier} {m.group('value').strip()}".strip())
+        elif (m2 := _MMD_MORE.match(line)) and key:
+            first, earlier = values[key]
+            values[key] = (first, f"{earlier} {m2.group('value').strip()}")
+        else:
+            break
+    for key, (line, value) in values.items():
+        if key not in ALLOWED_META:
+            errors.append(CaseError(display, line, 1, key, f"页面开头的“{key}: …”会被当作页面设置，而页面设置中不允许“{key}”。"
+                                    f"提示：可用的有：{'、'.join(ALLOWED_META)}；正文请从标题（# …）或空一行后开始"))
+        elif key in ("icon", "status") and not _valid(key, value):
+            errors.append(CaseError(display, line, 1, key, f"“{key}”的值应是{ALLOWED_META[key]}。提示：按这个形式改写，或删去这一行"))
     return errors
 
 
@@ -121,9 +168,9 @@ def check_content(docs_dir: Path, overrides: Path | None = None) -> list[CaseErr
         errors += check_tree(overrides)
     if docs_dir.is_dir():
         for dirpath, dirnames, filenames in os.walk(docs_dir, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not (Path(dirpath) / d).is_symlink())
+            dirnames[:] = sorted(d for d in dirnames if not (Path(dirpath) / d).is_symlink() and _utf8(d))
             for name in sorted(filenames):
                 path = Path(dirpath) / name
-                if name.endswith(".md") and path.is_file() and not path.is_symlink():
+                if name.endswith(".md") and _utf8(name) and path.is_file() and not path.is_symlink():
                     errors += check_front_matter(path)
     return sorted(errors, key=lambda e: (e.file, e.line, e.column))

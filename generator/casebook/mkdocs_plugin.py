@@ -93,6 +93,10 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
             if not _PREVIEW.active:
                 raise PluginError(str(exc)) from exc
             self.site = _PREVIEW.fallback(cases, exc)
+            # The hand-written pages may be what is broken (a name MkDocs cannot read): while the
+            # errors show, MkDocs reads none of them; the real folder stays watched (on_serve).
+            _PREVIEW.docs_dirs.add(Path(config.docs_dir))
+            config.docs_dir = _PREVIEW.empty_docs()
             self._preview_errors = str(exc).splitlines() or [type(exc).__name__]
             for line in self._preview_errors:
                 log.error("%s", line)
@@ -234,6 +238,8 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
 
     def on_serve(self, server, config, builder):
         server.watch(str(self._cases_dir(config)))
+        for docs in _PREVIEW.docs_dirs:
+            server.watch(str(docs))
         return server
 
 
@@ -244,6 +250,15 @@ class _Preview:
     def __init__(self) -> None:
         self.active = False
         self.last_good: dict[Path, Site] = {}
+        self.docs_dirs: set[Path] = set()
+        self._empty: Path | None = None
+
+    def empty_docs(self) -> str:
+        import tempfile
+
+        if self._empty is None or not self._empty.is_dir():
+            self._empty = Path(tempfile.mkdtemp(prefix="casebook-preview-docs-"))
+        return str(self._empty)
 
     def fallback(self, cases: Path, exc: Exception) -> Site:
         from dataclasses import replace

@@ -19,7 +19,9 @@ import ctypes
 import errno
 import json
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -105,7 +107,10 @@ class SiteLock:
         self.fd: int | None = None
 
     def acquire(self, wait: float = LOCK_WAIT_SECONDS) -> None:
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if os.path.lexists(self.path) and not self._is_lock_file():
+            raise UnsafeSiteDir(f"“{shown(self.path)}”已经存在，但不是本工具的锁文件，不会改写它。"
+                                "提示：把它改名或移走，或换一个输出目录")
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         if not _try_lock(self.fd):
             emit(f"另一个构建正在生成“{shown(self.target)}”，等待它完成……", err=True)
             deadline = time.monotonic() + wait
@@ -115,6 +120,20 @@ class SiteLock:
                     raise BuildFailed(f"等待另一个构建超过 {int(wait)} 秒，已放弃。"
                                       f"提示：确认没有卡住的 casebook 进程；锁文件是 {shown(self.path)}")
                 time.sleep(0.2)
+
+    def _is_lock_file(self) -> bool:
+        """An empty regular file or one holding a journal (a JSON list): what this tool writes."""
+        try:
+            st = os.lstat(self.path)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > 1 << 20:
+                return False
+            raw = Path(self.path).read_bytes()
+        except OSError:
+            return False
+        try:
+            return not raw.strip() or isinstance(json.loads(raw.decode("utf-8")), list)
+        except ValueError:
+            return False
 
     def release(self) -> None:
         if self.fd is not None:
@@ -131,8 +150,13 @@ class SiteLock:
             names = json.loads(raw.decode("utf-8")) if raw.strip() else []
         except ValueError:
             return []
-        return [n for n in names if isinstance(n, str) and n and "/" not in n and n not in (".", "..")] \
-            if isinstance(names, list) else []
+        # Only names of the exact form this tool gives (a pull request can add a lock file too).
+        ours = self._own_names()
+        return [n for n in names if isinstance(n, str) and ours.fullmatch(n)] if isinstance(names, list) else []
+
+    def _own_names(self) -> re.Pattern[str]:
+        building, old, _ = _prefixes(self.target)
+        return re.compile(f"(?:{re.escape(building)}|{re.escape(old)})[0-9a-f]{{12}}")
 
     def _write(self, names: list[str]) -> None:
         assert self.fd is not None
@@ -153,8 +177,10 @@ class SiteLock:
         names = self._journal()
         entries = [parent / n for n in names]
         for n in names:
-            entries += sorted(parent.glob(f"{glob_escape(n)}.downloads-*"))
-        entries = [e for e in entries if os.path.lexists(e) and not self._guarded(e)]
+            entries += sorted(p for p in parent.glob(f"{glob_escape(n)}.downloads-*")
+                              if re.fullmatch(rf"{re.escape(n)}\.downloads-[a-z0-9_]{{8}}", p.name))
+        # All of them are directories this tool made; anything else of the same name is not ours.
+        entries = [e for e in entries if e.is_dir() and not e.is_symlink() and not self._guarded(e)]
         if not os.path.lexists(self.target):
             aside = [e for e in entries if e.name.startswith(_prefixes(self.target)[1]) and e.is_dir()
                      and not e.is_symlink() and is_site(e)]
