@@ -94,6 +94,13 @@ HOSTILE_PAGE = """# 敌意页面（虚构）
 
 <img src="https://evil.example/t3.png" alt="x">
 
+<img src="/&#9;/evil-tab.example/x.png" alt="x"> <img src="&#1;//evil-ctl.example/x.png" alt="x">
+<img src="/
+/evil-lf.example/x.png" alt="x"> <img src=" HTTPS://evil-case.example/x.png" alt="x">
+
+<svg><rect width="9" height="9" fill="url(http://evil-fill.example/a.svg#p)"/><rect width="9" height="9"
+stroke="url(https://evil-stroke.example/a.svg#p)" clip-path="url(http://evil-clip.example/c.svg#c)"/></svg>
+
 ## 坏百分号 {: #d%zz }
 
 ## 引号标题 {: #b%22c }
