@@ -314,3 +314,16 @@ def test_a_misspelt_singleton_file_gets_the_rename_hint(tmp_path, check):
     rc, out = check(cases)
     assert rc == 1
     assert "alliance.yml:1:1: 文件扩展名应为 .yaml" in out and "不认识这个文件的位置" not in out
+
+
+def test_a_linked_folder_in_the_casebook_is_reported_not_skipped(tmp_path, check):
+    import shutil
+
+    from conftest import CASES
+
+    cases = tmp_path / "cases"
+    shutil.copytree(CASES, cases)
+    shutil.move(cases / "lessons", tmp_path / "elsewhere")
+    (cases / "lessons").symlink_to(tmp_path / "elsewhere")
+    rc, out = check(cases)
+    assert rc == 1 and "lessons:1:1: 案例文件不能是符号链接" in out

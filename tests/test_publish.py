@@ -268,6 +268,7 @@ def test_a_full_disk_is_a_chinese_error_and_the_old_site_stays(project, tmp_path
         proc = casebook(project, "build", "--site-dir", str(site))
         assert proc.returncode == 1, proc.stdout
         assert "磁盘空间不足" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert str(site) in proc.stderr, "the full disk is named by the folder written to"
         assert tree_digest(site) == before
         (disk / "filler").unlink()
         assert [p.name for p in disk.iterdir() if p.name.startswith(".site.") and p.name != ".site.lock"] == []
@@ -323,3 +324,25 @@ def test_a_file_where_the_lock_would_go_is_never_rewritten(project, tmp_path):
     proc = casebook(project, "build", "--site-dir", str(tmp_path / "out"))
     assert proc.returncode == 2 and "锁文件" in proc.stderr
     assert (tmp_path / ".out.lock").read_text(encoding="utf-8") == "编辑的笔记（虚构）"
+
+
+def test_hidden_entries_of_the_published_site_are_kept(project, tmp_path):
+    """A gh-pages checkout (.git) or a .nojekyll inside the site folder survives rebuilds, as with MkDocs."""
+    site = tmp_path / "out"
+    assert casebook(project, "build", "--site-dir", str(site)).returncode == 0
+    (site / ".git" / "objects").mkdir(parents=True)
+    (site / ".git" / "HEAD").write_text("ref: refs/heads/gh-pages\n", encoding="utf-8")
+    (site / ".nojekyll").write_text("", encoding="utf-8")
+    cluster = project / "cases" / "clusters" / "fictional-a.yaml"
+    cluster.write_text(cluster.read_text(encoding="utf-8").replace("虚构的测试组团", "改过的虚构测试组团"), encoding="utf-8")
+    for _ in range(2):  # a full build, then an incremental one
+        assert casebook(project, "build", "--site-dir", str(site)).returncode == 0
+        assert (site / ".git" / "HEAD").read_text(encoding="utf-8") == "ref: refs/heads/gh-pages\n"
+        assert (site / ".git" / "objects").is_dir() and (site / ".nojekyll").is_file()
+
+
+def test_an_inherited_file_that_is_not_settings_is_a_chinese_error(project):
+    (project / "list.yml").write_text("- 一\n- 二\n", encoding="utf-8")
+    (project / "inh.yml").write_text("INHERIT: list.yml\nsite_name: x\n", encoding="utf-8")
+    proc = casebook(project, "build", "--config", "inh.yml")
+    assert proc.returncode == 1 and "站点配置文件有错误" in proc.stderr and "Traceback" not in proc.stderr

@@ -419,7 +419,10 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            raise BuildFailed(_reason(exc)) from exc
+            if isinstance(exc, (ConfigurationError, OSError, SystemExit)):
+                raise BuildFailed(_reason(exc)) from exc
+            # Anything else while reading the settings (an INHERIT file that is not settings…).
+            raise BuildFailed(_reason(ConfigurationError(f"{type(exc).__name__}: {exc}"))) from exc
         plugin = probe.plugins.get("casebook")
         cache_dir = plugin._cache_dir(probe) if isinstance(plugin, CasebookPlugin) else None
         protected = protected_paths(probe, plugin)

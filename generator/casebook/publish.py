@@ -298,10 +298,44 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+def carry_hidden(site: Path, staging: Path) -> list[str]:
+    """Bring the published site's hidden top-level entries (``.git`` of a gh-pages checkout,
+    ``.nojekyll``, ``.htaccess``) into the new site, as MkDocs keeps them when it cleans a site
+    directory: nothing the editor put there is lost with the old site. Hard links (a copy where
+    links are impossible), so the old site stays whole until the swap and a kill loses nothing."""
+    carried = []
+    if not site.is_dir():
+        return carried
+    for entry in sorted(site.iterdir()):
+        dest = staging / entry.name
+        if not entry.name.startswith("."):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            # Merged: an incremental build may have linked some of its files in already.
+            shutil.copytree(entry, dest, symlinks=True, copy_function=_link_or_copy, dirs_exist_ok=True)
+        else:
+            _link_or_copy(str(entry), str(dest))
+        carried.append(entry.name)
+    return carried
+
+
+def _link_or_copy(src: str, dest: str) -> None:
+    if os.path.lexists(dest):
+        return
+    if os.path.islink(src):
+        os.symlink(os.readlink(src), dest)
+        return
+    try:
+        os.link(src, dest, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dest, follow_symlinks=False)
+
+
 def publish(staging: Path, target: Path, lock: SiteLock | None = None) -> None:
     """Replace ``target`` with ``staging`` whole: the published path is never empty or partial
     (with the exchange; without it, only between two renames, and the lock's journal lets the next
     build put the old site back)."""
+    carry_hidden(target, staging)
     _step("publish")
     if not os.path.lexists(target):
         staging.rename(target)
@@ -339,9 +373,12 @@ def describe_os_error(exc: OSError, site: Path | None = None) -> str:
     ``site``, a fault outside the site's folder is not blamed on --site-dir."""
     where = f"“{shown(exc.filename)}”" if exc.filename else ""
     code = exc.errno
+    if code in (errno.ENOSPC, errno.EDQUOT) and site is not None:
+        # The file named may be the one being copied from; what is full is the disk written to.
+        return f"磁盘空间不足，输出目录“{shown(site)}”所在的磁盘已满。提示：清理磁盘空间后重新构建；原有网站保持不变"
+    if code == errno.EBUSY:
+        return f"{where}正被占用（可能是挂载点或正在使用的目录），无法替换。提示：用 --site-dir 指定它下面的一个子目录"
     if site is not None and exc.filename and not _inside(Path(os.path.abspath(exc.filename)), site.parent):
-        if code in (errno.ENOSPC, errno.EDQUOT):
-            return f"磁盘空间不足，无法写入{where}。提示：清理磁盘空间后重新构建；原有网站保持不变"
         return (f"读写{where}时出错（{exc.strerror or type(exc).__name__}）。"
                 "提示：检查这个文件或目录是否存在、权限是否正确")
     if code in (errno.ENOSPC, errno.EDQUOT):

@@ -102,6 +102,9 @@ def discover(root: Path) -> list[Path]:
     paths = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        # A linked folder is not walked (it may lead outside the casebook) and not skipped silently:
+        # it is listed, and reported as a link like a linked file.
+        paths.extend(Path(dirpath) / d for d in dirnames if (Path(dirpath) / d).is_symlink())
         paths.extend(Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(YAML_SUFFIXES))
     return paths
 
