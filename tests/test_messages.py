@@ -533,7 +533,8 @@ def test_every_case_text_field_of_the_diff_is_inert():
 
 
 def test_completeness_table_shows_hostile_indicator_names_on_their_line(capsys, book):
-    hostile = "村集体经营性收入（虚构测试）\n::warning::虚构\x1b[2J\u2028尾"
+    # Invisible characters are refused by check even as escapes; a line break and a workflow command are not.
+    hostile = "村集体经营性收入（虚构测试）\n::warning::虚构 ##[error]尾"
     replace(book, "indicators.yaml", "name: 村集体经营性收入（虚构测试）", "name: " + _yaml_string(hostile))
     capsys.readouterr()
     rc = main(["check", "--cases", str(book), "--completeness"])
