@@ -35,6 +35,17 @@ def test_ruff_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_mypy_clean(tmp_path):
+    # pyproject's [tool.mypy] says what is checked and how strictly; the cache stays out of the checkout.
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy-cache")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # Every module of the library was checked, not only some: the configuration names them all.
+    checked = re.search(r"no issues found in (\d+) source files", proc.stdout)
+    modules = list((ROOT / "generator" / "casebook").rglob("*.py"))
+    assert checked and int(checked.group(1)) == len(modules), proc.stdout
+
+
 def test_console_script_reports_usage_errors_in_chinese(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "casebook", "check", "--cases", str(tmp_path / "nope")],
                           capture_output=True, text=True)

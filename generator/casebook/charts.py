@@ -39,6 +39,13 @@ class Point:
     def disclosed(self) -> bool:
         return not isinstance(self.value, str)
 
+    @property
+    def amount(self) -> Decimal:
+        """The disclosed number, for points already known to be disclosed: a '*' is never one."""
+        if isinstance(self.value, str):
+            raise ValueError(f"{self.label} {self.year}: a desensitised value has no number")
+        return self.value
+
 
 def table_order(points: list[Point]) -> list[Point]:
     """Points as the table beside a chart lists them: series in first-seen order, then by year."""
@@ -136,7 +143,7 @@ def _value_text(p: Point, unit: str) -> str:
     if not p.disclosed:
         return f"{STAR}（脱敏）"
     before, between, after = qualifier_parts(p.qualifier)  # 不足*人, *余万元, *人以上
-    return before + _number(p.value) + between + unit + after  # type: ignore[arg-type]
+    return before + _number(p.amount) + between + unit + after
 
 
 def trend_summary(points: list[Point], unit: str) -> str:
@@ -146,16 +153,16 @@ def trend_summary(points: list[Point], unit: str) -> str:
     parts = []
     if len(shown) >= 2:
         first, last = shown[0], shown[-1]
-        v0, v1 = first.value, last.value
+        v0, v1 = first.amount, last.amount
         span = f"{first.year}–{last.year}年"
         if v1 == v0:
             parts.append(f"{span}保持{_value_text(last, unit)}")
         else:
-            verb = "增至" if v1 > v0 else "降至"  # type: ignore[operator]
+            verb = "增至" if v1 > v0 else "降至"
             text = f"{span}由{_value_text(first, unit)}{verb}{_value_text(last, unit)}"
             years = last.year - first.year
-            if v0 > 0 and v1 > 0 and years > 0 and not (first.qualifier or last.qualifier):  # type: ignore[operator]
-                rate = (float(v1) / float(v0)) ** (1 / years) - 1  # type: ignore[arg-type]
+            if v0 > 0 and v1 > 0 and years > 0 and not (first.qualifier or last.qualifier):
+                rate = (float(v1) / float(v0)) ** (1 / years) - 1
                 text += f"，年均{'增长' if rate > 0 else '下降'}{_pct(abs(rate))}"
             parts.append(text)
     elif len(shown) == 1:
@@ -166,7 +173,7 @@ def trend_summary(points: list[Point], unit: str) -> str:
 
 
 def bars_summary(points: list[Point], year: int, unit: str) -> str:
-    shown = sorted((p for p in points if p.disclosed), key=lambda p: p.value, reverse=True)  # type: ignore[arg-type,return-value]
+    shown = sorted((p for p in points if p.disclosed), key=lambda p: p.amount, reverse=True)
     hidden = [p.label for p in points if not p.disclosed]
     parts = []
     if len(shown) >= 2:
@@ -184,7 +191,7 @@ def bars_summary(points: list[Point], year: int, unit: str) -> str:
 
 def _rows(points: list[Point]) -> list[dict[str, Any]]:
     # Desensitised values go in as null (a gap), with a separate flag for the '*' marker.
-    return [{"series": p.label, "year": str(p.year), "value": float(p.value) if p.disclosed else None,
+    return [{"series": p.label, "year": str(p.year), "value": float(p.amount) if p.disclosed else None,
              "star": not p.disclosed} for p in points]
 
 
@@ -247,7 +254,7 @@ def compare_charts(indicator: Indicator, series: list[tuple[str, Observation]]) 
     if len(that_year) >= 2 or not charts:
         shown, note = that_year, ""
         if len(that_year) > MAX_BARS:
-            top = sorted((p for p in that_year if p.disclosed), key=lambda p: p.value, reverse=True)[:MAX_BARS]  # type: ignore[arg-type,return-value]
+            top = sorted((p for p in that_year if p.disclosed), key=lambda p: p.amount, reverse=True)[:MAX_BARS]
             shown = top
             note = f"组团较多，图中只画数值最大的 {len(top)} 个；全部 {len(that_year)} 个见下表。"
         title = f"{indicator.name}：{year}年各组团对比（{unit}）"

@@ -7,6 +7,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .derive import completeness
@@ -17,7 +18,7 @@ from .validate import load_casebook
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own messages are English; say it in Chinese too
+    def error(self, message: str) -> NoReturn:  # argparse's own messages are English; say it in Chinese too
         self.print_usage(sys.stderr)
         self.exit(2, f"用法错误：{message}\n提示：运行 casebook --help 查看用法\n")
 

@@ -135,12 +135,12 @@ def _check_mmd_meta(text: str, display: str) -> list[CaseError]:
             values[key] = (first, f"{earlier} {m2.group('value').strip()}")
         else:
             break
-    for key, (line, value) in values.items():
+    for key, (line_no, value) in values.items():
         if key not in ALLOWED_META:
-            errors.append(CaseError(display, line, 1, key, f"页面开头的“{key}: …”会被当作页面设置，而页面设置中不允许“{key}”。"
+            errors.append(CaseError(display, line_no, 1, key, f"页面开头的“{key}: …”会被当作页面设置，而页面设置中不允许“{key}”。"
                                     f"提示：可用的有：{'、'.join(ALLOWED_META)}；正文请从标题（# …）或空一行后开始"))
         elif key in ("icon", "status") and not _valid(key, value):
-            errors.append(CaseError(display, line, 1, key, f"“{key}”的值应是{ALLOWED_META[key]}。提示：按这个形式改写，或删去这一行"))
+            errors.append(CaseError(display, line_no, 1, key, f"“{key}”的值应是{ALLOWED_META[key]}。提示：按这个形式改写，或删去这一行"))
     return errors
 
 

@@ -17,6 +17,7 @@ from .models import (
     Lesson,
     Observation,
     Partner,
+    Strand,
 )
 from .validate import Casebook
 
@@ -115,7 +116,7 @@ def derive(book: Casebook) -> Derived:
         d.owners[ALLIANCE] = owner
         for kind, items in (("Mechanism", a.mechanisms), ("Strand", a.strands), ("Example", a.examples)):
             for item in items:
-                name = getattr(item, "name", None) or item.title
+                name = item.title if isinstance(item, Strand) else item.name  # a strand has a title, not a name
                 d.linkables[item.id] = Linkable(item.id, kind, name, owner)
         for obs in a.observations:
             d.figures_by_indicator[obs.indicator].append(Figure(owner, obs))

@@ -315,7 +315,7 @@ def to_markdown(diff: Diff) -> str:
     if diff.empty:
         lines.append("案例数据没有变化。")
         return "\n".join(lines) + "\n"
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for f in diff.figures:
         counts[f.change] += 1
     if diff.figures:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import ConfigurationError, PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
@@ -24,7 +25,7 @@ from .downloads import download_paths, move_downloads
 from .escaping import html_title, plain_meta
 from .render import Site, chart_ids, inline_charts, restore_html_blocks, stash_html_blocks
 from .sanitize import kept_id, sanitize
-from .search import SearchIndex, docs_from_json, docs_to_json, page_documents, use_casebook_worker
+from .search import SearchDoc, SearchIndex, docs_from_json, docs_to_json, page_documents, use_casebook_worker
 from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
 from .store import code_digest, content_hash, open_store
 
@@ -44,6 +45,13 @@ class _GeneratedFile(File):
 
     def is_modified(self) -> bool:
         return not self.unchanged and super().is_modified()
+
+
+def _generated_file(config: MkDocsConfig, path: str, content: str | bytes) -> _GeneratedFile:
+    made = _GeneratedFile.generated(config, path, content=content)
+    # MkDocs annotates File.generated as returning File, though it builds cls(...): narrowed here.
+    assert isinstance(made, _GeneratedFile)
+    return made
 
 
 class CasebookPlugin(BasePlugin[CasebookConfig]):
@@ -126,22 +134,23 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         assert self.site is not None
         self._generated = {page.path for page in self.site.pages}
         self._stash, self._nonce = {}, secrets.token_hex(8)
-        self._docs: dict[str, list] = {}
+        self._docs: dict[str, tuple[str, str, list[SearchDoc]]] = {}
         hashes: dict[str, str] = {}
         made: list[_GeneratedFile] = []
         for page in self.site.pages:
             svgs = [self.site.chart_svgs.get(i, "") for i in chart_ids(page.content)]
             hashes[page.path] = content_hash(page.content, *svgs)
-            made.append(_GeneratedFile.generated(config, page.path, content=page.content))
+            made.append(_generated_file(config, page.path, page.content))
         for asset in self.site.assets:
             hashes[asset.path] = content_hash(asset.content)
-            made.append(_GeneratedFile.generated(config, asset.path, content=asset.content))
+            made.append(_generated_file(config, asset.path, asset.content))
         for f in made:
             files.append(f)
         # Hand-written pages too are judged by their content, not by file times.
-        written = [f for f in files.documentation_pages() if f.abs_src_path and f.src_uri not in hashes]
-        for f in written:
-            hashes[f.src_uri] = content_hash(Path(f.abs_src_path).read_bytes())
+        written = [(doc.src_uri, src) for doc in files.documentation_pages()
+                   if (src := doc.abs_src_path) and doc.src_uri not in hashes]
+        for src_uri, src in written:
+            hashes[src_uri] = content_hash(Path(src).read_bytes())
         self._files = files
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
         key = incremental.global_key(

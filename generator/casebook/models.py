@@ -298,7 +298,7 @@ class Observation(Base):
                 raise refuse("qualifier_conflict",
                              f"数值中的限定词“{fig.qualifier}”与 qualifier 字段“{self.qualifier}”不一致。"
                              "提示：只保留一处，并与原文一致")
-            self.qualifier = fig.qualifier  # type: ignore[assignment]
+            self.qualifier = fig.qualifier
         return self
 
 

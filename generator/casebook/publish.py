@@ -303,7 +303,7 @@ def carry_hidden(site: Path, staging: Path) -> list[str]:
     ``.nojekyll``, ``.htaccess``) into the new site, as MkDocs keeps them when it cleans a site
     directory: nothing the editor put there is lost with the old site. Hard links (a copy where
     links are impossible), so the old site stays whole until the swap and a kill loses nothing."""
-    carried = []
+    carried: list[str] = []
     if not site.is_dir():
         return carried
     for entry in sorted(site.iterdir()):

@@ -20,7 +20,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, pass_context
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    pass_context,
+)
 from markupsafe import Markup, escape
 
 from .charts import Chart, ChartRenderer, ChartStats, compare_charts, table_order, trend_chart, value_text
@@ -156,7 +164,7 @@ def when_text(obs: Observation) -> str:
 
 
 def environment(overrides: Path | None = None) -> Environment:
-    loaders = []
+    loaders: list[BaseLoader] = []
     if overrides is not None and (overrides / "casebook").is_dir():
         loaders.append(FileSystemLoader(str(overrides / "casebook")))
     loaders.append(PackageLoader("casebook", "templates"))

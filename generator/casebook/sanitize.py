@@ -18,6 +18,8 @@ whether just drawn or read back from the build cache: a cache entry is never tru
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Set
+from typing import TypedDict
 
 import nh3
 
@@ -63,7 +65,18 @@ def _attributes() -> dict[str, set[str]]:
     return attrs
 
 
-_ALLOWED = dict(
+class _CleanOptions(TypedDict):
+    """The keyword arguments given to nh3.clean, typed so each is checked against its signature."""
+
+    tags: Set[str]
+    attributes: Mapping[str, Set[str]]
+    generic_attribute_prefixes: Set[str]
+    url_schemes: Set[str]
+    link_rel: str | None
+    strip_comments: bool
+
+
+_ALLOWED = _CleanOptions(
     tags=_TEXT_TAGS | _SVG_TAGS,
     attributes=_attributes(),
     generic_attribute_prefixes={"aria-"},
@@ -123,7 +136,7 @@ def sanitize(html: str) -> str:
 
 
 # A chart is SVG and nothing else: no HTML, no links, no ids (it sits before Material's own elements).
-_SVG_ONLY = dict(
+_SVG_ONLY = _CleanOptions(
     tags=_SVG_TAGS,
     attributes={tag: _SVG_ATTRS | {"class"} for tag in _SVG_TAGS},
     generic_attribute_prefixes=set(),

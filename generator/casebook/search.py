@@ -159,11 +159,13 @@ class SearchIndex:
         previous = previous or {}
         out = site_dir / "search"
         out.mkdir(parents=True, exist_ok=True)
-        table_pages, table_docs, texts = [], [], []
+        table_pages: list[list[str]] = []
+        table_docs: list[list[int | str]] = []  # [page number, anchor, title]
+        texts: list[dict[int, str]] = []
         postings: dict[str, list[int]] = {}
         for page_no, (url, title, docs) in enumerate(self.pages):
             table_pages.append([url, title])
-            page_texts = {}
+            page_texts: dict[int, str] = {}
             for doc, (in_title, in_text) in zip(docs, self._terms(docs), strict=True):
                 doc_no = len(table_docs)
                 table_docs.append([page_no, doc.anchor, doc.title])
@@ -206,7 +208,7 @@ class SearchIndex:
             path.parent.mkdir(parents=True, exist_ok=True)
             # A BOM, so the scripts read as UTF-8 however they are loaded (worker, or <script> on file://)
             write_atomic(path, ("\ufeff" + body).encode("utf-8"))
-        manifest = {
+        manifest: dict[str, Any] = {
             "config": {
                 "lang": ["zh"], "separator": SEPARATOR, "pipeline": [],
                 "casebook": {"version": INDEX_VERSION, "shards": shards, "docs": len(table_docs),

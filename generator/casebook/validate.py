@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .errors import CaseError
 from .figures import DESENSITISED, ParsedFigure, check_quote, convert, format_figure, non_negative, unit_family
@@ -30,12 +31,17 @@ from .models import (
     REFUSAL_KINDS,
     Alliance,
     Cluster,
+    Example,
     Indicator,
+    IndicatorCatalogue,
     Lesson,
+    Mechanism,
     Observation,
     Source,
+    Strand,
     iter_verbatim,
 )
+from .models import Model as Model_
 from .models import SourceList as SourceList_
 from .store import Store, code_digest, content_hash
 
@@ -99,7 +105,7 @@ def _display(path: Path) -> str:
 def discover(root: Path) -> list[Path]:
     """Every YAML file under ``root``, whatever the case of its extension (``.yml``, ``.YAML`` …):
     none is skipped silently; the loader reports any spelling other than ``.yaml``."""
-    paths = []
+    paths: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         # A linked folder is not walked (it may lead outside the casebook) and not skipped silently:
@@ -151,7 +157,7 @@ def _describe_input(value: Any) -> str:
     return f"“{value}”"
 
 
-def _translate(err: dict[str, Any], siblings: list[str]) -> tuple[str, bool]:
+def _translate(err: ErrorDetails, siblings: list[str]) -> tuple[str, bool]:
     """Chinese message for one pydantic error; the flag says to point at the key, not the value."""
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     key = err["loc"][-1] if err["loc"] else ""
@@ -274,20 +280,21 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
     linkables: dict[str, str] = {}
     sections: dict[str, set[str]] = {}
     walks: dict[int, list[tuple[Path_, BaseModel]]] = {}
-    for loaded, kind, model in parsed:
+    for loaded, _, model in parsed:
         mcls = type(model)
-        if kind == "cluster":
+        # Each kind has its own class (FILE_MODELS): asking the model narrows its type too.
+        if isinstance(model, Cluster):
             claim("cluster", model.id, loaded, ("id",), mcls)
             book.clusters.setdefault(model.id, model)
-        elif kind == "lesson":
+        elif isinstance(model, Lesson):
             claim("lesson", model.id, loaded, ("id",), mcls)
             book.lessons.setdefault(model.id, model)
-        elif kind == "indicators":
+        elif isinstance(model, IndicatorCatalogue):
             for i, ind in enumerate(model.indicators):
                 claim("indicator", ind.id, loaded, ("indicators", i, "id"), mcls)
                 book.indicators.setdefault(ind.id, ind)
                 _check_bounds(ck, loaded, ("indicators", i), ind, mcls)
-        elif kind == "sources":
+        elif isinstance(model, SourceList_):
             for i, src in enumerate(model.sources):
                 claim("source", src.id, loaded, ("sources", i, "id"), mcls)
                 book.sources.setdefault(src.id, src)
@@ -298,22 +305,22 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
                                f"章节标识“{sec.id}”在本文档中重复。提示：改用另一个标识", mcls)
                     ids.add(sec.id)
                 sections[src.id] = ids
-        elif kind == "alliance":
+        elif isinstance(model, Alliance):
             book.alliance = model
-        if kind in ("cluster", "lesson") and model.id != loaded.path.stem:
+        if isinstance(model, Cluster | Lesson) and model.id != loaded.path.stem:
             ck.err(loaded, ("id",), f"标识“{model.id}”与文件名“{loaded.path.name}”不一致。"
                                     f"提示：把文件改名为 {model.id}.yaml，或把标识改为“{loaded.path.stem}”", mcls)
         walks[id(model)] = _walk(model)
         for loc, sub in walks[id(model)]:
-            sub_kind = type(sub).__name__
-            if sub_kind in ("Mechanism", "Model", "Strand", "Example"):
+            if isinstance(sub, Mechanism | Model_ | Strand | Example):
+                sub_kind = type(sub).__name__
                 claim("linkable", sub.id, loaded, (*loc, "id"), mcls)
                 linkables.setdefault(sub.id, sub_kind)
 
     texts = _source_texts(ck, parsed)
     texts_key = content_hash(json.dumps(texts, sort_keys=True, ensure_ascii=False))
     lesson_orders: dict[int, str] = {}
-    for loaded, kind, model in parsed:
+    for loaded, _, model in parsed:
         mcls = type(model)
         _check_verbatim_cached(ck, loaded, model, texts, texts_key, verbatim_cache)
         default_source = getattr(model, "source", None)
@@ -325,7 +332,7 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
                 ck.err(loaded, loc, "没有注明来源。提示：填写 source，或在文件顶层填写默认来源", mcls)
             if isinstance(sub, Observation):
                 _resolve_observation(ck, loaded, loc, sub, book, mcls)
-        if kind == "lesson":
+        if isinstance(model, Lesson):
             for i, cid in enumerate(model.clusters):
                 if cid not in book.clusters and cid not in book.invalid_ids:
                     ck.err(loaded, ("clusters", i), _unknown("组团", cid, book.clusters), mcls)
@@ -336,12 +343,12 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
                 ck.err(loaded, ("order",), f"序号 {model.order} 与“{lesson_orders[model.order]}”重复。"
                                            "提示：每条经验启示的序号不同", mcls)
             lesson_orders.setdefault(model.order, model.id)
-        if kind == "alliance":
+        if isinstance(model, Alliance):
             strands = {s.id for s in model.strands}
             for i, ex in enumerate(model.examples):
                 if ex.strand not in strands:
                     ck.err(loaded, ("examples", i, "strand"), _unknown("资源路径", ex.strand, strands), mcls)
-        if kind in ("cluster", "alliance"):
+        if isinstance(model, Cluster | Alliance):
             _check_duplicate_observations(ck, loaded, model, mcls)
     return ck.errors
 
@@ -449,8 +456,8 @@ def _source_texts(ck: _Checker, parsed: list[tuple[LoadedFile, str, BaseModel]])
     """The text of every source document that has a file, squashed, by document id. A file that
     is refused or unreadable is reported, and no quote is checked against it."""
     texts: dict[str, str] = {}
-    for loaded, kind, model in parsed:
-        if kind != "sources":
+    for loaded, _, model in parsed:
+        if not isinstance(model, SourceList_):
             continue
         for i, src in enumerate(model.sources):
             if not src.file:
@@ -521,9 +528,10 @@ def _resolve_observation(ck: _Checker, loaded: LoadedFile, loc: Path_, obs: Obse
                + "；新指标请先加入 indicators.yaml", model)
         return
     fig = obs.value
-    written = [u for u in (obs.unit, fig.unit if fig else None) if u]
+    fig_unit = fig.unit if fig else None
+    written = [u for u in (obs.unit, fig_unit) if u]
     if len(set(written)) > 1:
-        ck.err(loaded, (*loc, "unit"), f"unit 写的是“{obs.unit}”，数值里写的是“{fig.unit}”。提示：只保留一处单位", model)
+        ck.err(loaded, (*loc, "unit"), f"unit 写的是“{obs.unit}”，数值里写的是“{fig_unit}”。提示：只保留一处单位", model)
         return
     unit = written[0] if written else ind.unit
     if unit_family(unit) != unit_family(ind.unit):
