@@ -63,10 +63,13 @@ def index_terms(text: str) -> set[str]:
 
 def query_terms(query: str) -> list[list[str]]:
     """For each word of a query, the index terms a document needs to match it (as the worker's
-    parse(): a Han run needs its pairs, or itself if one character; a Latin word its prefix)."""
+    parse(): a Han run needs its pairs, or itself if one character; a Latin word its prefix; a
+    repeated word counts once, where it first occurs)."""
     norm = unicodedata.normalize("NFKC", query).lower()
-    words = [[run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)] for run in _HAN.findall(norm)]
-    words += [[w[:16]] for w in _WORD.findall(_HAN.sub(" ", norm))]
+    han = dict.fromkeys(_HAN.findall(norm))  # dict, not set: ordered as typed
+    latin = dict.fromkeys(_WORD.findall(_HAN.sub(" ", norm)))
+    words = [[run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)] for run in han]
+    words += [[w[:16]] for w in latin]
     return words
 
 

@@ -64,12 +64,19 @@
     (q.replace(HAN, " ").match(WORD) || []).forEach(function (w) {
       words.push({ word: w, terms: [w.slice(0, 16)], han: false });
     });
-    var seen = {};
-    return words.filter(function (w) { return seen[w.word] ? false : (seen[w.word] = true); });
+    /* A repeated word once. A Set, not an object: a word such as "constructor" is an object's member. */
+    var seen = new Set();
+    return words.filter(function (w) { return seen.has(w.word) ? false : (seen.add(w.word), true); });
+  }
+
+  /* A term's entry in a shard, or nothing: only the shard's own keys, never what every object
+     inherits (the term "constructor" is not indexed just because Object.prototype has it). */
+  function own(object, key) {
+    return Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
   }
 
   function postings(term) {
-    var list = shards[termHash(term) % manifest.shards][term];
+    var list = own(shards[termHash(term) % manifest.shards], term);
     if (!list) return [];
     var out = new Array(list.length), value = 0;
     for (var i = 0; i < list.length; i++) { value += list[i]; out[i] = value; }
