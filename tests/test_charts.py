@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import math
+import random
 import re
 import shutil
+import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from casebook.charts import ChartRenderer
+from casebook.chartsvg import WIDTH, draw, nice_ticks, number_label, tick_label
 from casebook.site import prepare_site
 
 from sitebuild import build_project, make_project
@@ -232,3 +238,141 @@ def test_xlsx_text_never_becomes_a_formula(tmp_path):
     assert value.data_type == "n" and value.value == 12.5
     assert ws.cell(3, 8).value == "*"
     assert to_xlsx([row, star], "测试（虚构）") == path.read_bytes(), "same data, same bytes"
+
+
+# --------------------------------------------------------------------------- drawing any finite values
+#
+# `casebook check` bounds every figure (15 significant digits, 6 decimals, in the indicator's unit),
+# but drawing must not depend on it: a chart is drawn for any finite values, however tiny, huge,
+# equal or few (0.0000000001 once made the axis divide by zero and the build fail in English).
+
+FLOAT_MAX = sys.float_info.max
+EXTREMES = [0.0, -0.0, 5e-324, -5e-324, 1e-300, 1e-10, -1e-10, 0.000001, 0.000002, 0.1, 0.30000000000000004, 1.0,
+            -1.0, 3.5, 100.0, 999999999999999.0, -999999999999999.0, 1e15, 1e16 + 2, 1e300, -1e300, FLOAT_MAX,
+            -FLOAT_MAX, 123456789.012345]
+IN_BOUNDS = [0.0, 0.000001, 0.000002, 0.1, 1.0, -1.0, 3.5, -100.0, 99.999999, 123456789.012345, 999999999999999.0,
+             -999999999999999.0, 9999999.999999]
+
+
+def any_float(rng: random.Random) -> float:
+    if rng.random() < 0.5:
+        return rng.choice(EXTREMES)
+    value = rng.uniform(-1, 1) * 10.0 ** rng.randint(-330, 300)
+    return value * rng.choice([1, 1, 1e8]) if math.isfinite(value * 1e8) else value
+
+
+def bounded_float(rng: random.Random) -> float:
+    if rng.random() < 0.5:
+        return rng.choice(IN_BOUNDS)
+    digits = rng.randint(1, 15)
+    places = rng.randint(0, min(6, digits))
+    return rng.choice([1, -1]) * rng.randint(0, 10**digits - 1) / 10**places
+
+
+def check_ticks(lo: float, hi: float) -> list[float]:
+    ticks = nice_ticks(lo, hi)
+    assert 2 <= len(ticks) <= 10, (lo, hi, ticks)
+    assert all(math.isfinite(t) for t in ticks), (lo, hi, ticks)
+    assert all(a < b for a, b in itertools.pairwise(ticks)), (lo, hi, ticks)
+    assert ticks[0] <= min(lo, hi) and ticks[-1] >= max(lo, hi), (lo, hi, ticks)
+    for t in ticks:
+        label = tick_label(t, ticks)
+        assert label and not re.search("nan|inf", label), (lo, hi, label)
+    return ticks
+
+
+def test_axis_ticks_cover_any_finite_range():
+    rng = random.Random(20240610)
+    for lo, hi in [*itertools.product(EXTREMES, EXTREMES), *((any_float(rng), any_float(rng)) for _ in range(4000))]:
+        check_ticks(lo, hi)
+
+
+def test_axis_ticks_for_figures_check_accepts_are_round_and_exact():
+    """Within check's bounds the ticks are round numbers, their labels exact and all different."""
+    rng = random.Random(20240611)
+    pairs = [*itertools.product(IN_BOUNDS, IN_BOUNDS), *((bounded_float(rng), bounded_float(rng)) for _ in range(3000))]
+    for a, b in pairs:
+        lo, hi = min(0.0, a, b), max(0.0, a, b)  # as the charts call it: the axis always shows 0
+        ticks = check_ticks(lo, hi)
+        labels = [tick_label(t, ticks) for t in ticks]
+        assert len(set(labels)) == len(labels), (lo, hi, labels)
+        assert [float(x.replace(",", "")) for x in labels] == ticks, (lo, hi, labels)
+        assert 0.0 in ticks and len(ticks) <= 8
+    for value in IN_BOUNDS + [bounded_float(rng) for _ in range(2000)]:
+        label = number_label(value)
+        assert float(label.replace(",", "")) == value and "e" not in label, (value, label)
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+NUMERIC = ("x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "width", "height")
+
+
+def line_spec(series: list[list[float | None]]) -> dict:
+    years = [str(2000 + i) for i in range(max(len(s) for s in series))]
+    labels = [f"虚构组团{i}" for i in range(len(series))]
+    rows = [{"series": label, "year": years[i], "value": v, "star": v is None}
+            for label, values in zip(labels, series, strict=True) for i, v in enumerate(values)]
+    return {"kind": "line", "title": "虚构指标（万元）", "unit": "万元", "years": years, "labels": labels,
+            "colour": len(series) > 1, "rows": rows}
+
+
+def bar_spec(values: list[float | None]) -> dict:
+    labels = [f"虚构组团{i}" for i in range(len(values))]
+    rows = [{"series": label, "year": "2023", "value": v, "star": v is None} for label, v in zip(labels, values, strict=True)]
+    return {"kind": "bars", "title": "虚构指标：2023年各组团对比（亿元）", "unit": "亿元", "labels": labels, "rows": rows}
+
+
+def drawn(spec: dict) -> tuple[ET.Element, float]:
+    """The drawn SVG, parsed; every coordinate it holds is finite and inside its view box."""
+    svg = draw(spec)
+    root = ET.fromstring(svg)
+    height = float(root.get("height"))
+    for el in root.iter():
+        for name in NUMERIC:
+            if el.get(name) is not None:
+                number = float(el.get(name))
+                assert math.isfinite(number), (name, el.attrib)
+                limit = WIDTH if name.startswith(("x", "cx", "width")) else height
+                if name in ("x", "x1", "x2", "cx", "y", "y1", "y2", "cy") and el.tag != SVG + "text":
+                    assert -0.05 <= number <= limit + 0.05, (name, number, spec["rows"])
+        for number in re.findall(r"-?[\d.]+(?:e[+-]?\d+)?|nan|inf", el.get("d") or ""):
+            assert math.isfinite(float(number)) and -0.05 <= float(number) <= max(WIDTH, height) + 0.05, el.get("d")
+    return root, height
+
+
+def group(root: ET.Element, name: str) -> ET.Element:
+    return next(g for g in root.iter(SVG + "g") if g.get("class") == name)
+
+
+def value_sets(rng: random.Random) -> list[list[float | None]]:
+    sets: list[list[float | None]] = [[v] for v in EXTREMES] + [[v, v] for v in EXTREMES] + [[v, v, v] for v in EXTREMES]
+    sets += [[a, b] for a, b in itertools.product(EXTREMES[::2], EXTREMES[1::2])]
+    for _ in range(300):
+        sets.append([None if rng.random() < 0.2 else any_float(rng) for _ in range(rng.randint(1, 8))])
+    return sets
+
+
+def test_line_charts_draw_any_finite_values():
+    rng = random.Random(20240612)
+    for values in value_sets(rng):
+        series = [values] if rng.random() < 0.6 else [values, [any_float(rng) for _ in values]]
+        spec = line_spec(series)
+        root, _ = drawn(spec)
+        disclosed = sum(v is not None for s in series for v in s)
+        points = group(root, "mark-symbol").findall(SVG + "circle")
+        assert len(points) == disclosed, values
+        assert all(40 - 0.05 <= float(c.get("cy")) <= 260 + 0.05 for c in points), values  # inside the plot
+        assert len(group(root, "mark-star").findall(SVG + "text")) == sum(v is None for s in series for v in s)
+
+
+def test_bar_charts_draw_any_finite_values():
+    rng = random.Random(20240613)
+    for values in value_sets(rng):
+        root, _ = drawn(bar_spec(values))
+        bars = group(root, "mark-rect").findall(SVG + "rect")
+        assert len(bars) == sum(v is not None for v in values), values
+        assert all(float(b.get("x")) + float(b.get("width")) <= WIDTH for b in bars), values
+        texts = [t.text for t in group(root, "mark-label").findall(SVG + "text")]
+        for text, value in zip(texts, [v for v in values if v is not None], strict=True):
+            assert text and (value == 0) == (float(text.replace(",", "")) == 0), (text, value)
+        assert len(group(root, "mark-star").findall(SVG + "text")) == sum(v is None for v in values)

@@ -31,6 +31,7 @@ from casebook.figures import (
     check_quote,
     convert,
     format_figure,
+    in_catalogue_unit,
     normalise_unit,
     parse_figure,
     quote_figures,
@@ -358,12 +359,16 @@ def test_parse_figure_refuses_out_of_bounds_with_a_hint(raw):
 
 
 def test_anything_check_accepts_builds(check, real, tmp_path):
-    """Figures at the bounds pass check, and a real MkDocs build shows every one of them exactly."""
+    """Figures at the bounds pass check — the bounds hold in the indicator's unit, after conversion —
+    and a real MkDocs build shows every one of them exactly, drawing charts of the largest and the
+    smallest (0.000001亿元 once made the chart's axis divide by zero)."""
     replace(real, FW, VILLAGES, "  - indicator: administrative-villages\n    value: 999999999999999  # 虚构\n")
     add_observation(real, "".join([
-        "  - indicator: investment\n    value: '999999999999999亿元'  # 虚构\n    year: 2022\n",
-        "  - indicator: investment\n    value: '0.000001元'  # 虚构\n    year: 2023\n",
-        "  - indicator: e-commerce-sales\n    value: '999999999999999元'  # 虚构\n",
+        "  - indicator: investment\n    value: '99999999999.9999亿元'  # 虚构\n    year: 2022\n",
+        "  - indicator: investment\n    value: '0.01元'  # 虚构\n    year: 2023\n",
+        "  - indicator: e-commerce-sales\n    value: '999999999999900元'  # 虚构\n",
+        "  - indicator: e-commerce-sales\n    value: '100元'  # 虚构\n    year: 2022\n",
+        "  - indicator: e-commerce-sales\n    value: '300元'  # 虚构\n    year: 2023\n",
         "  - indicator: profit-share-to-collective\n    value: 99.999999  # 虚构\n",
         "  - indicator: farmer-income-growth\n    value: -100  # 虚构\n",
         "  - indicator: altitude-low\n    value: -154  # 虚构\n",
@@ -371,12 +376,13 @@ def test_anything_check_accepts_builds(check, real, tmp_path):
     assert errors(check, real) == []
     site = build_project(make_project(tmp_path / "build", real))
     page = (site / "cases" / "farming-weaving" / "index.html").read_text(encoding="utf-8")
-    for shown in ("999,999,999,999,999", "9,999,999,999,999,990,000", "0.0000000001", "9,999,999.99999999",
-                  "99.999999", "-100", "-154"):
+    for shown in ("999,999,999,999,999", "0.000001", "9,999,999.999999", "0.000003", "99.999999", "-100", "-154",
+                  "2022–2023年由0.000001亿元增至0.000003亿元", "2022–2023年由999,999,999,999,999万元降至0.000001万元"):
         assert shown in page, shown
     assert "999,999,999,999,999个" in (site / "index.html").read_text(encoding="utf-8")
-    expected = {("administrative-villages", ""): "999999999999999", ("investment", "2022"): "9999999999999990000",
-                ("investment", "2023"): "0.0000000001", ("e-commerce-sales", ""): "9999999.99999999",
+    expected = {("administrative-villages", ""): "999999999999999", ("investment", "2022"): "999999999999999",
+                ("investment", "2023"): "0.000001", ("e-commerce-sales", ""): "9999999.999999",
+                ("e-commerce-sales", "2022"): "0.000001", ("e-commerce-sales", "2023"): "0.000003",
                 ("profit-share-to-collective", ""): "99.999999", ("farmer-income-growth", ""): "-100",
                 ("altitude-low", ""): "-154"}
     with (site / "downloads" / "casebook.csv").open(encoding="utf-8-sig", newline="") as fh:
@@ -388,6 +394,47 @@ def test_anything_check_accepts_builds(check, real, tmp_path):
     cells = {(r[col["指标标识"]], r[col["年份"]] or ""): r[col["数值"]] for r in body if r[0] == "farming-weaving"}
     # A workbook cell holds a double: the same 15 significant digits, read back exactly.
     assert {k: Decimal(repr(cells[k])) for k in expected} == {k: Decimal(v) for k, v in expected.items()}
+
+
+@pytest.mark.parametrize("indicator, value, expected", [
+    ("social-capital", "'0.01元'", "数值 0.01元换算为指标目录规定的单位“亿元”是 0.0000000001亿元，小数超过 6 位"),
+    ("social-capital", "'99元'", "最小为 0.000001亿元（100元）"),
+    ("e-commerce-sales", "'0.005万元'", "是 0.0000005亿元"),
+    ("investment", "'0.009元'", "最小为 0.000001万元（0.01元）"),
+    ("investment", "'999999999999999亿元'", "是 9,999,999,999,999,990,000万元，整数部分超过 15 位"),
+    ("investment", "'100000000000亿元'", "最大为 999,999,999,999,999万元（99,999,999,999.9999亿元）"),
+    ("land-transferred", "'999999999999999万亩'", "整数部分超过 15 位"),
+    ("total-area", "'0.5平方米'", "小数超过 6 位"),
+    ("altitude-high", "'999999999999999公里'", "整数部分超过 15 位"),
+])
+def test_bounds_hold_after_conversion_to_the_indicators_unit(check, real, indicator, value, expected):
+    """0.01元 on a 亿元 indicator is 0.0000000001亿元: past what is stored exactly and what a chart's
+    axis was drawn for. check refuses it on the value, in Chinese, naming the indicator's unit."""
+    add_observation(real, f"  - indicator: {indicator}\n    value: {value}  # 虚构\n")
+    err = only_error(check, real)
+    assert_at(err, real, FW, "# 虚构", "observations[0].value", 12)
+    assert expected in err["message"]
+    assert "提示：核对原文与所选指标" in err["message"]
+
+
+def test_conversion_keeps_every_figure_within_the_bounds_or_says_why():
+    """The whole class: every accepted figure, written in any unit of its family, either converts
+    into each other unit of the family within the bounds, or is refused with a hint; never both."""
+    for text in _accepted_values(random.Random(20240502)):
+        fig = parse_figure(text)
+        assert fig is not None and isinstance(fig.value, Decimal)
+        for family in UNIT_FAMILIES.values():
+            for written in family:
+                for catalogue in family:
+                    try:
+                        stored = in_catalogue_unit(fig.value, written, catalogue)
+                    except FigureError as exc:
+                        assert exc.hint.startswith("核对原文与所选指标") and catalogue in exc.message, text
+                        with pytest.raises(FigureError):
+                            parse_figure(format(convert(fig.value, written, catalogue), "f"))
+                        continue
+                    assert stored == convert(fig.value, written, catalogue)
+                    assert parse_figure(format(stored, "f")) == ParsedFigure(stored), (text, written, catalogue)
 
 
 # --------------------------------------------------------------------------- editors' text in messages
@@ -597,7 +644,8 @@ def rng_sample(seed: int, count: int, low: int, high: int) -> list[int]:
 FALL_WORDS = ["下降", "减少", "降低", "下滑", "回落", "缩减", "下跌", "负增长", "负", "降幅", "跌幅", "减", "降", "跌"]
 # (filler between the fall word and the number, the qualifier it brings)
 GOVERNING = [("", None), ("了", None), ("达", None), ("为", None), ("幅度达", None), ("约", "约"), ("近", "近"),
-             ("了约", "约"), ("了近", "近"), ("不足", "不足"), ("超过", "超")]
+             ("了约", "约"), ("了近", "近"), ("不足", "不足"), ("超过", "超"), ("的比例为", None), ("比例为", None),
+             ("的幅度是", None), ("的比例约为", "约")]
 SIGNED = [("%", "虚构村民收入{fall}{fill}{n}%"), ("%", "虚构村民收入{fall}{fill}百分之{cn}"),
           ("米", "虚构地面{fall}{fill}{n}米")]
 
@@ -626,6 +674,7 @@ def test_a_minus_sign_is_a_fall_but_a_range_dash_is_not(sign):
 @pytest.mark.parametrize("lead", [
     "虚构负责人介绍，村民收入增长", "虚构下降后村民收入增长", "虚构虽有下滑，村民收入仍增长", "虚构减少的是支出，收入增长",
     "虚构收入增幅下降至", "虚构收入增幅回落到", "虚构增减", "虚构正负", "虚构负责人称增长了", "虚构降低成本后增长",
+    "虚构下降的是成本，利润增长", "虚构减少的趋势扭转，收入增长了", "虚构负责人的收入增长",
 ])
 def test_a_fall_word_that_does_not_govern_the_number_is_not_its_sign(lead):
     """负 in 负责人, a fall that ends at a level (下降至5% is 5%), ± words: the number stays positive."""
@@ -753,6 +802,158 @@ def test_abbreviated_chinese_numerals_count_their_last_digit_in_the_next_unit(sp
     assert ok(str(n), "元", f"虚构投入{spelled}元", catalogue="万元") and not ok(str(n - 1), "元", f"虚构{spelled}元")
 
 
+# ----- a number with lower magnitudes after it is one figure: 3万5千元, 1亿2000万元, 3万5, 两成五
+
+
+def compounds(seed: int) -> list[tuple[str, int, int]]:
+    """Numbers written with a trailing lower-magnitude part, in Arabic, Chinese and mixed numerals:
+    (as written, its value, the value of its leading part alone: what a misreading would take)."""
+    leads = [1, 2, 3, 9, 10, 12, 99, 100, 305, 999, 1000, 9999, *rng_sample(seed, 6, 1, 9999)]
+    out: list[tuple[str, int, int]] = []
+
+    def ways(n: int) -> list[str]:
+        return [str(n), chinese(n), chinese(n, "两")] if n < 10000 else [str(n)]
+
+    for a in leads:
+        for b in (1, 2, 5, 9):
+            for sa in ways(a):  # a万b千 and a万b (3万5 is 3.5万), any mix of numerals
+                for sb in (str(b), CN_DIGITS[b], *(["两"] if b == 2 else [])):
+                    out.append((f"{sa}万{sb}千", a * 10**4 + b * 1000, a * 10**4))
+                    if sb.isdigit() or not sa.isdigit():  # 3万五 stays 3万 beside a word (3万一次性)
+                        out.append((f"{sa}万{sb}", a * 10**4 + b * 1000, a * 10**4))
+                        out.append((f"{sa}亿{sb}", a * 10**8 + b * 10**7, a * 10**8))
+        for c in (1, 20, 305, 2000, 9999, *rng_sample(seed + a, 3, 1, 9999)):  # a亿c万
+            for sc in {str(c), f"{c:,}", chinese(c)}:
+                out.append((f"{a}亿{sc}万", a * 10**8 + c * 10**4, a * 10**8))
+            out.append((f"{a}万{c}", a * 10**4 + c, a * 10**4) if c >= 10 else (f"{a}万零{c}", a * 10**4 + c, a * 10**4))
+    for a in range(1, 10):
+        for b in range(1, 10):
+            out.append((f"{a}千{b}百", a * 1000 + b * 100, a * 1000))
+            out.append((f"{a}千{CN_DIGITS[b]}百", a * 1000 + b * 100, a * 1000))
+            out.append((f"{a}千{b}", a * 1000 + b * 100, a * 1000))
+            out.append((f"{a}百{b}", a * 100 + b * 10, a * 100))
+        out.append((f"{a}万5千5百", a * 10**4 + 5500, a * 10**4))
+    return out
+
+
+def test_compound_numbers_in_money_are_read_whole():
+    """3万5千元 is 35000元: not 3万元, not 5千元; 1亿2000万元 is 1.2亿元, never 1亿元."""
+    for written, n, lead in compounds(11):
+        quote = f"虚构投入{written}元"
+        assert ok(str(n), "元", quote, catalogue="万元"), quote
+        assert ok(exact(str(n), "0.0001"), "万元", quote), quote
+        assert ok(exact(str(n), "0.00000001"), "亿元", quote, catalogue="万元"), quote
+        for wrong in {lead, n - lead} - {n}:  # either part alone
+            assert "与原文不符" in problem(exact(str(wrong), "0.0001"), "万元", quote), (quote, wrong)
+            assert "与原文不符" in problem(str(wrong), "元", quote, catalogue="万元"), (quote, wrong)
+
+
+def test_compound_numbers_in_every_unit_and_bare():
+    """The same in a count and with no unit (a bare 3万5 is read in the value's quantity, as 3.5万 is)."""
+    for written, n, lead in compounds(12)[::3]:
+        bare = [f"虚构吸引{written}"] if any(ch.isdigit() for ch in written) else []  # 一亿一 alone is a word
+        for quote in (f"虚构带动{written}人", f"虚构带动{written}人次以上", *bare):
+            unit = "人次" if "人次" in quote else "人"
+            qualifier = "以上" if "以上" in quote else None
+            assert ok(str(n), unit, quote, qualifier), quote
+            assert ok(exact(str(n), "0.0001"), "万" + unit, quote, qualifier, catalogue=unit), quote
+            assert not ok(str(lead), unit, quote, qualifier), quote
+
+
+@pytest.mark.parametrize("written, value, wrong", [
+    ("3万5千元", "3.5", "3"), ("1亿2000万元", "12000", "10000"), ("2万3千元", "2.3", "2"), ("3万5元", "3.5", "3"),
+    ("5千5百元", "0.55", "0.5"), ("5万5千元", "5.5", "5"), ("100万5千元", "100.5", "100"), ("1亿2元", "12000", "10000"),
+    ("三万5千元", "3.5", "3"), ("3万五千元", "3.5", "3"), ("3万零500元", "3.05", "3"), ("1亿2,000万元", "12000", "10000"),
+])
+def test_red_team_compound_figures(written, value, wrong):
+    quote = f"虚构投入{written}"
+    assert ok(value, "万元", quote)
+    message = problem(wrong, "万元", quote)
+    assert f"中的数是“{written}”" in message, message
+
+
+@pytest.mark.parametrize("tens", range(1, 10))
+def test_a_digit_after_cheng_counts_in_tenths_of_it(tens):
+    """两成五 is 25%, 3成5 is 35%: never 20% or 30%."""
+    for unit_digit in range(1, 10):
+        right, lead = str(tens * 10 + unit_digit), str(tens * 10)
+        spellings = [f"{CN_DIGITS[tens]}成{CN_DIGITS[unit_digit]}", f"{tens}成{unit_digit}"]
+        if tens == 2:
+            spellings.append(f"两成{CN_DIGITS[unit_digit]}")
+        for spelled in spellings:
+            quote = f"虚构村民收入增长{spelled}"
+            assert ok(right, "%", quote), quote
+            assert f"可以直接写 {right}%" in problem(lead, "%", quote), quote
+            assert ok(right, "%", quote + "以上", "以上") and ok(right, "%", quote + "，带动3人就业"), quote
+    # A digit that starts another figure is not a tenth: 三成，5个村 / 三成5个村 keep 30%.
+    assert ok("30", "%", "虚构增长三成5个村") and ok("5", "个", "虚构增长三成5个村")
+
+
+@pytest.mark.parametrize("written", ["3万15千元", "1亿12000万元", "3.5万5千元", "3万5万元", "3万5千5000元",
+                                     "1万1.5千元", "三万十五千元", "3万12000元", "三四万5千元"])
+def test_a_compound_that_is_no_one_number_matches_no_value(written):
+    """3万15千元 cannot be read as one exact figure: no value passes it off, not even its first part."""
+    quote = f"虚构投入{written}"
+    for value in ("3", "3.5", "4.5", "1", "1.2", "35000", "30015"):
+        assert "不是确切的数" in problem(value, "万元", quote), (quote, value)
+
+
+@pytest.mark.parametrize("written", ["3万*千元", "*万5千元", "3万5千*百元", "*亿2000万元"])
+def test_a_partly_desensitised_compound_is_desensitised(written):
+    """3万*千元 hides part of the figure: the value is '*', never the part that shows."""
+    quote = f"虚构投入{written}"
+    for value in ("3", "3.5", "35000"):
+        assert "脱敏为" in problem(value, "万元", quote), (quote, value)
+    unit = "亿元" if "亿" in written else "万元"
+    assert ok("*", unit, quote, catalogue="万元"), quote
+
+
+def test_a_word_after_a_magnitude_is_not_part_of_the_number():
+    """3万一次性补贴 is 3万 and a word; 第3万5千 is still read whole only where it is a figure."""
+    assert ok("3", "万元", "虚构发放3万一次性补贴") and "与原文不符" in problem("3.1", "万元", "虚构发放3万一次性补贴")
+    assert ok("3", "万元", "虚构投入3万、5千元用于培训") and ok("0.5", "万元", "虚构投入3万、5千元用于培训")
+
+
+# ----- rates: a figure per person, household, year … is not a total in that unit
+
+PER_UNITS = ["/人", "/户", "/年", "/月", "/亩/年", "/平方米", "/人次", "/5年", "每人", "每户", "每年", "每平方米"]
+
+
+@pytest.mark.parametrize("per", PER_UNITS)
+def test_a_rate_is_not_a_figure_of_its_unit(per):
+    for unit, n in (("万元", "3"), ("元", "1,200"), ("亿元", "0.5"), ("%", "5"), ("人", "12"), ("亩", "200")):
+        if per.startswith("/亩") and "元" in unit:
+            continue  # 元/亩 is a catalogue unit of its own: below
+        quote = f"虚构补贴{n}{unit}{per}"
+        value = n.replace(",", "")
+        message = problem(value, unit, quote)
+        assert f"是以“{unit}{per}”计的数，不能精确换算为以“{unit}”计的数" in message, quote
+        assert "不是确切的数" not in message
+        # A total beside the rate is this figure; the rate is not.
+        beside = f"{quote}，合计50{unit}"
+        assert ok("50", unit, beside) and "中的数是“50" in problem(value, unit, beside), beside
+    # 元/亩 is a catalogue unit: 3万元/亩 is 30000元/亩, but 3万元/亩/年 is a rate per year of it.
+    assert ok("30000", "元/亩", "虚构租金3万元/亩") and "不能精确换算" in problem("30000", "元/亩", "虚构租金3万元/亩/年")
+
+
+# ----- a space may group thousands
+
+
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\u2009", "\u202f"])
+def test_a_space_between_groups_of_three_digits_groups_thousands(space):
+    """1 200万元 is 1200万元, never a figure 1 beside 200万元."""
+    for n in [1200, 12345, 999999, 1000000, 20240501, *rng_sample(3, 30, 1000, 10**12)]:
+        spaced = f"{n:,}".replace(",", space)
+        for unit in ("万元", "人", "亩"):
+            quote = f"虚构投入{spaced}{unit}"
+            assert ok(str(n), unit, quote), quote
+            head = spaced.split(space)[0]
+            assert "与原文不符" in problem(head, unit, quote), quote
+            assert "与原文不符" in problem(str(n % 1000 or 7), unit, quote), quote
+    # Not a group of three: two numbers.
+    assert ok("100", "人", f"虚构2023年{space}100人") and not ok("1234", "人", f"虚构12{space}34人")
+
+
 CURRENCIES = ["美元", "美金", "欧元", "港元", "港币", "日元", "英镑", "韩元", "澳元", "加元", "卢布", "新台币"]
 
 
@@ -837,9 +1038,19 @@ BEFORE = ["近", "超", "约", "逾", "接近", "不足", "不到", "至少", "�
           "少于", "高于", "低于", "大于", "小于"]
 BETWEEN = ["余", "多"]
 AFTER = ["以上", "以下", "以内", "左右", "上下"]
-ALIASES = {"超过": "超", "将近": "近", "大约": "约", "及以上": "以上", "及以下": "以下"}
-PLACED = [(w, w, "before") for w in BEFORE] + [(w, w, "between") for w in BETWEEN] + [
-    (w, w, "after") for w in AFTER] + [(a, q, "before" if q in BEFORE else "after") for a, q in ALIASES.items()]
+ALIASES = {"超过": "超", "将近": "近", "大约": "约", "及以上": "以上", "及以下": "以下", "超出": "超", "突破": "超",
+           "有余": "余", "出头": "余"}
+# 5万元有余 and 5万元出头 say what 5余万元 says: written after the unit, shown where 余 stands.
+WRITTEN_AFTER = {"有余", "出头"}
+
+
+def place_of(word: str) -> str:
+    return "before" if word in BEFORE else "between" if word in BETWEEN else "after"
+
+
+# (word in the quote, the qualifier recorded, where the quote writes it, where the page shows it)
+PLACED = [(w, w, place_of(w), place_of(w)) for w in [*BEFORE, *BETWEEN, *AFTER]] + [
+    (a, q, "after" if a in WRITTEN_AFTER else place_of(q), place_of(q)) for a, q in ALIASES.items()]
 QUALIFIED_UNITS = [("人", "12"), ("万元", "3.5"), ("亩", "200"), ("个", "3"), ("%", "20"), ("人次", "1,200")]
 
 
@@ -856,10 +1067,10 @@ def test_the_qualifier_field_holds_exactly_the_class():
     assert all(a in field["description"] for a in ALIASES)
 
 
-@pytest.mark.parametrize("word, canonical, place", PLACED, ids=[w for w, _, _ in PLACED])
-def test_every_qualifier_in_a_quote_must_be_recorded(word, canonical, place):
+@pytest.mark.parametrize("word, canonical, place, shown_place", PLACED, ids=[w for w, _, _, _ in PLACED])
+def test_every_qualifier_in_a_quote_must_be_recorded(word, canonical, place, shown_place):
     for unit, number in QUALIFIED_UNITS:
-        if place == "between" and unit == "%":
+        if "between" in (place, shown_place) and unit == "%":
             continue
         for value in ("*", number):
             quote = "虚构" + placed(word, place, "*" if value == "*" else number, unit)
@@ -870,10 +1081,11 @@ def test_every_qualifier_in_a_quote_must_be_recorded(word, canonical, place):
             assert f"改为 qualifier: {canonical}" in problem(value, unit, quote, other), quote
             # Shown where the source writes it: 不足*人, *余万元, *人以上.
             shown = format_figure(DESENSITISED if value == "*" else Decimal(value), canonical, unit)
-            assert shown == placed(canonical, place, "*" if value == "*" else f"{Decimal(value):,f}", unit)
-            # … and the same text written as a value reads back as the same figure.
-            assert parse_figure(shown) == ParsedFigure(
-                DESENSITISED if value == "*" else Decimal(value), normalise_unit(unit), canonical)
+            assert shown == placed(canonical, shown_place, "*" if value == "*" else f"{Decimal(value):,f}", unit)
+            # … and the same text, or the source's own, written as a value reads back as the same figure.
+            for text in (shown, quote.removeprefix("虚构")):
+                assert parse_figure(text) == ParsedFigure(
+                    DESENSITISED if value == "*" else Decimal(value), normalise_unit(unit), canonical), text
 
 
 @pytest.mark.parametrize("lead", ["约有", "超过了", "约合人民币", "约为", "近达", "不足了"])
@@ -911,7 +1123,8 @@ def test_two_qualifiers_in_one_value_are_refused(text):
 QUOTE_PIECES = ["3", "12.5", "1,200", "*", "三", "两千", "十几", "数十", "百分之", "千分之", "二十", "万", "亿", "百", "千",
                 "元", "万元", "人", "个", "亩", "公顷", "%", "‰", "成", "美元", "座", "年", "月", "余", "多", "以上", "左右",
                 "上下", "不足", "逾", "约", "近", "超过", "下降", "负", "-", "－", "至", "、", "，", "第", "分之", "点", "的",
-                "村", "节约", "附近", "人民币", "/亩", "个百分点", "倍", "km²", " "]
+                "村", "节约", "附近", "人民币", "/亩", "个百分点", "倍", "km²", " ", "有余", "出头", "突破", "/人", "每",
+                "1 200", "成五", "万5千", "亿2000万", "零", "〇", "点五", "的比例为"]
 
 
 def test_any_quote_is_read_and_every_verdict_has_one_hint():
@@ -964,6 +1177,23 @@ RED_TEAM = [
     ("talents-introduced", "5", "虚构引进人才3至5人", None, None),
     ("talents-introduced", "3", "虚构引进人才3至5人", None, None),
     ("investment", "7", "虚构带动*人就业", None, None),
+    # Round 3: compound figures, 成 with tenths, new qualifier words, fillers, rates, spaced thousands.
+    ("social-capital", "1.2", "虚构引进社会资本1亿2000万元", None, None),
+    ("social-capital", "1", "虚构引进社会资本1亿2000万元", None, "可以直接写 1.2亿元"),
+    ("investment", "3", "虚构投入3万5千元", None, "可以直接写 3.5万元"),
+    ("investment", "3.5", "虚构投入3万5千元", None, None),
+    ("investment", "'35000元'", "虚构投入3万5千元", None, None),
+    ("talents-introduced", "35000", "虚构吸引3万5人", None, None),
+    ("farmer-income-growth", "20", "虚构增长两成五", None, "可以直接写 25%"),
+    ("farmer-income-growth", "25", "虚构增长两成五", None, None),
+    ("investment", "5", "虚构投入5万元有余", None, "加上 qualifier: 余（读作“5余万元”）"),
+    ("investment", "5", "虚构投入5万元有余", "余", None),
+    ("investment", "5", "虚构投入突破5万元", "超", None),
+    ("farmer-income-growth", "5", "虚构村民收入下降的比例为5%", None, "可以直接写 -5%"),
+    ("farmer-income-growth", "-5", "虚构村民收入下降的比例为5%", None, None),
+    ("investment", "3", "虚构人均补贴3万元/人", None, "是以“万元/人”计的数"),
+    ("investment", "1", "虚构投入1 200万元", None, "可以直接写 1200万元"),
+    ("investment", "1200", "虚构投入1 200万元", None, None),
 ]
 
 

@@ -13,8 +13,10 @@ checks the result again.
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from html import escape
 from typing import Any
 
@@ -50,29 +52,68 @@ def _t(x: float, y: float, text: str, size: float = 12, anchor: str = "start", f
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values covering [lo, hi] (steps of 1, 2 or 5 × a power of ten)."""
-    if hi == lo:
-        hi = lo + (abs(lo) or 1)
-    raw = (hi - lo) / count
-    step = 10 ** math.floor(math.log10(raw))
-    for mult in (1, 2, 5, 10):
-        if raw <= step * mult:
-            step *= mult
-            break
-    start, stop = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
-    return [round(i * step, 10) for i in range(start, stop + 1)]
+    """Round tick values covering [lo, hi] (steps of 1, 2 or 5 × a power of ten), for any finite
+    lo and hi: at least two, strictly increasing, all finite, the first ≤ lo and the last ≥ hi.
+
+    The step is found in Decimal, which holds every float exactly. Worked in floats, a span of
+    1e-10 once gave ticks rounded to 0 (the scale then divided by zero) and a span near 1e308
+    overflowed; here a tick past the float range is replaced by the bound it would have covered."""
+    lo, hi = min(lo, hi), max(lo, hi)
+    low, high = Decimal(lo), Decimal(hi)
+    if low == high:
+        high = low + (abs(low) or 1)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        raw = (high - low) / max(count, 1)
+        step = Decimal(1).scaleb(raw.adjusted())  # the power of ten at or below raw
+        for mult in (1, 2, 5, 10):
+            if raw <= step * mult:
+                step *= mult
+                break
+        first = int((low / step).to_integral_value(ROUND_FLOOR))
+        last = int((high / step).to_integral_value(ROUND_CEILING))
+        # A step finer than the floats near lo and hi makes neighbouring ticks one float: keep one.
+        ticks = sorted({float(i * step) for i in range(first, last + 1)} - {math.inf, -math.inf})
+    if not ticks or ticks[0] > lo:
+        ticks.insert(0, lo)
+    if ticks[-1] < hi:
+        ticks.append(hi)
+    if len(ticks) < 2:  # lo == hi at the edge of the float range: the axis runs from 0 to it
+        ticks = sorted({0.0, lo})
+    return ticks
+
+
+def scale(value: float, lo: float, hi: float) -> float:
+    """Where ``value`` lies from ``lo`` (0) to ``hi`` (1), for lo < hi; hi - lo may exceed the
+    largest float, so then the halves are used."""
+    span = hi - lo
+    if math.isinf(span):
+        return (value / 2 - lo / 2) / (hi / 2 - lo / 2)
+    return (value - lo) / span
+
+
+def _plain(text: str, value: float) -> str:
+    # Fixed-point text is exact and readable for every figure check accepts (15 significant digits,
+    # 6 decimals); past that (only for values check never lets through) the float's own shortest
+    # exact form is shown rather than a rounded or endless number.
+    return text if len(text) <= 27 and (value == 0 or float(text.replace(",", "")) != 0) else repr(value)
 
 
 def tick_label(value: float, ticks: list[float]) -> str:
-    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 1
+    gaps = [b - a for a, b in itertools.pairwise(ticks) if b > a]
+    step = min(gaps) if gaps else 1.0
     decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
-    return f"{value:,.{decimals}f}"
+    value += 0.0  # -0.0 reads 0
+    if decimals > 12:
+        return repr(value)
+    return _plain(f"{value:,.{decimals}f}", value)
 
 
 def number_label(value: float) -> str:
     """A plotted value as the bar's label: thousands grouped, no trailing zeros."""
-    text = f"{value:,.6f}".rstrip("0").rstrip(".")
-    return text
+    if value == 0:
+        return "0"
+    return _plain(f"{value:,.6f}".rstrip("0").rstrip("."), value)
 
 
 # --------------------------------------------------------------------------- charts
@@ -114,13 +155,13 @@ def draw_line(spec: dict[str, Any]) -> str:
     values = [r["value"] for r in rows if r["value"] is not None]
     ticks = nice_ticks(min([0.0, *values]), max([0.0, *values]))
     tick_texts = [tick_label(t, ticks) for t in ticks]
-    left = 34 + max(text_width(t, 11) for t in tick_texts)
+    left = min(34 + max(text_width(t, 11) for t in tick_texts), WIDTH / 2)  # the plot keeps half the width
     right, top, plot_h = WIDTH - 16, 40.0, 220.0
     bottom = top + plot_h
     lo, hi = ticks[0], ticks[-1]
 
     def y_of(v: float) -> float:
-        return bottom - (v - lo) / (hi - lo) * plot_h
+        return bottom - scale(v, lo, hi) * plot_h
 
     step = (right - left) / max(len(years), 1)
     x_of = {year: left + step * (i + 0.5) for i, year in enumerate(years)}
@@ -184,7 +225,7 @@ def draw_bars(spec: dict[str, Any]) -> str:
     lo, hi = ticks[0], ticks[-1]
 
     def x_of(v: float) -> float:
-        return left + (v - lo) / (hi - lo) * (right - left)
+        return left + scale(v, lo, hi) * (right - left)
 
     body = ['<g class="axis x">']
     for t in ticks:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from decimal import MAX_EMAX, MIN_EMIN, Decimal, InvalidOperation, localcontext
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 from typing import Literal
 
@@ -22,6 +22,9 @@ DESENSITISED: Literal["*"] = "*"
 # each is shown where the source writes it: before the number, between number and unit, or after the
 # unit (不足*人 / *余万元 / *人左右). A longer spelling of the same word reads as its short form
 # (超过 → 超); every other word is kept as written, so the page shows the source's own word.
+# 超出 and 突破 ("goes beyond", "breaks through") say what 超 says. 有余 and 出头 ("and some", "just
+# over") stand after the unit but mean what 余 means (5万元有余 is 5余万元, a little over 5万元); 多
+# would read the same, 余 is chosen as the formal word the sources use beside 有余.
 QualifierPlace = Literal["before", "between", "after"]
 QUALIFIER_PLACES: dict[str, QualifierPlace] = {
     **dict.fromkeys(("近", "超", "约", "逾", "接近", "不足", "不到", "至少", "最多", "不少于", "不低于",
@@ -29,14 +32,17 @@ QUALIFIER_PLACES: dict[str, QualifierPlace] = {
     **dict.fromkeys(("余", "多"), "between"),
     **dict.fromkeys(("以上", "以下", "以内", "左右", "上下"), "after"),
 }
-QUALIFIER_ALIASES = {"超过": "超", "将近": "近", "大约": "约", "及以上": "以上", "及以下": "以下"}
+QUALIFIER_ALIASES = {"超过": "超", "将近": "近", "大约": "约", "及以上": "以上", "及以下": "以下",
+                     "超出": "超", "突破": "超", "有余": "余", "出头": "余"}
+# Where an alias is written when that is not where its canonical word stands (5万元有余, not 5有余万元).
+ALIAS_PLACES: dict[str, QualifierPlace] = {"有余": "after", "出头": "after"}
 QUALIFIERS: tuple[str, ...] = tuple(QUALIFIER_PLACES)
 
 
 def _spelled(place: QualifierPlace) -> tuple[str, ...]:
-    """Every spelling of the qualifiers in ``place``, longest first (不超过 before 超过 before 超)."""
+    """Every spelling of the qualifiers written in ``place``, longest first (不超过 before 超过 before 超)."""
     words = [q for q, p in QUALIFIER_PLACES.items() if p == place]
-    words += [a for a, q in QUALIFIER_ALIASES.items() if QUALIFIER_PLACES[q] == place]
+    words += [a for a, q in QUALIFIER_ALIASES.items() if ALIAS_PLACES.get(a, QUALIFIER_PLACES[q]) == place]
     return tuple(sorted(words, key=len, reverse=True))
 
 
@@ -152,21 +158,34 @@ def bounded(value: Decimal, original: str) -> Decimal:
     if not value.is_finite():
         raise FigureError(f"“{shown}”不是一个确定的数值", _fail_hint())
     value = strip_zeros(value)
-    _, digits, exponent = _normalized(value).as_tuple()
-    assert isinstance(exponent, int)  # finite
-    if len(digits) > MAX_SIGNIFICANT_DIGITS:
+    broken = _out_of_bounds(value)
+    if broken == "digits":
+        count = len(value.as_tuple().digits)
         raise FigureError(
-            f"数值“{shown}”有 {len(digits)} 位有效数字，超过上限 {MAX_SIGNIFICANT_DIGITS} 位",
+            f"数值“{shown}”有 {count} 位有效数字，超过上限 {MAX_SIGNIFICANT_DIGITS} 位",
             f"核对原文；有效数字最多 {MAX_SIGNIFICANT_DIGITS} 位（电子表格只能精确保存这么多位），更长的数字多半是录入错误")
-    if value.adjusted() >= MAX_INTEGER_DIGITS:
+    if broken == "integer":
         raise FigureError(
             f"数值“{shown}”过大（整数部分超过 {MAX_INTEGER_DIGITS} 位）",
             "核对原文；很大的数可换用更大的单位书写，如 3.2亿元、12万亩")
-    if -exponent > MAX_DECIMAL_PLACES:
+    if broken == "decimals":
         raise FigureError(
             f"数值“{shown}”的小数超过 {MAX_DECIMAL_PLACES} 位",
             f"核对原文；小数最多 {MAX_DECIMAL_PLACES} 位，很小的数可换用更小的单位书写，如把 0.0000012亿元写成 120元")
     return value
+
+
+def _out_of_bounds(value: Decimal) -> Literal["digits", "integer", "decimals"] | None:
+    """Which bound a finite value in canonical form breaks, if any."""
+    _, digits, exponent = _normalized(value).as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if len(digits) > MAX_SIGNIFICANT_DIGITS:
+        return "digits"
+    if value and value.adjusted() >= MAX_INTEGER_DIGITS:
+        return "integer"
+    if -exponent > MAX_DECIMAL_PLACES:
+        return "decimals"
+    return None
 
 
 def parse_figure(raw: object) -> ParsedFigure | None:
@@ -241,6 +260,30 @@ def convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
         return strip_zeros(value * factors[from_unit] / factors[to_unit])
 
 
+def in_catalogue_unit(value: Decimal, unit: str, catalogue_unit: str) -> Decimal:
+    """``value``, written in ``unit``, converted to its indicator's unit: how it is stored, drawn
+    and downloaded. The bounds every written figure meets hold there too, or 0.01元 on a 亿元
+    indicator would be 0.0000000001亿元, past what the site, the CSV and the workbook hold exactly
+    (and what a chart's axis can be drawn for). Raises :class:`FigureError` saying which range
+    the indicator's unit allows."""
+    converted = convert(value, unit, catalogue_unit)
+    broken = _out_of_bounds(converted)
+    if broken is None:
+        return converted
+    written, shown = format_figure(value, None, unit), format_figure(converted, None, catalogue_unit)
+    lead = f"数值 {written}换算为指标目录规定的单位“{catalogue_unit}”是 {shown}"
+    if broken == "decimals":
+        limit, what = Decimal(10) ** -MAX_DECIMAL_PLACES, f"小数最多 {MAX_DECIMAL_PLACES} 位，即最小为"
+        problem, rest = f"小数超过 {MAX_DECIMAL_PLACES} 位", "更小的数"
+    else:  # conversion by a power of ten keeps the significant digits: only the integer part can grow
+        limit, what = Decimal(10) ** MAX_INTEGER_DIGITS - 1, f"整数最多 {MAX_INTEGER_DIGITS} 位，即最大为"
+        problem, rest = f"整数部分超过 {MAX_INTEGER_DIGITS} 位", "更大的数"
+    raise FigureError(
+        f"{lead}，{problem}",
+        f"核对原文与所选指标；这一指标以“{catalogue_unit}”计，换算后{what} {format_figure(limit, None, catalogue_unit)}"
+        f"（{format_figure(convert(limit, catalogue_unit, unit), None, unit)}），{rest}多半是录入错误或选错了指标")
+
+
 def strip_zeros(value: Decimal) -> Decimal:
     """32000.0 → 32000 and 1.50 → 1.5, without switching to exponent notation. Exact for every
     finite value: the context is made wide enough for all its digits (the default 28 digits made
@@ -298,11 +341,16 @@ def format_figure(value: Decimal | str | None, qualifier: str | None = None, uni
 # 3120户 and as 3户 and 120户 (see below), while an ASCII "1,200" only groups thousands.
 _QUOTE_FOLD = str.maketrans("０１２３４５６７８９，．＊％－−～／", "0123456789,.*%--~/")
 _ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_ARABIC_RE = re.compile(_ARABIC)
+# A space may group thousands too (1 200万元, SI style): that is 1200万元, never a figure 1 beside
+# 200万元. Only whole groups of three count, so "2023 100" stays two numbers.
+_SPACED = r"\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?!\d)(?:\.\d+)?"
 _CN = "零〇一二两三四五六七八九"
 _CN_ALL = _CN + "十百千万亿"
+_CN_RUN_RE = re.compile(rf"[{_CN}][{_CN_ALL}]*")
 _QUOTE_NUMBER = re.compile(
     rf"(?P<per>百分之|千分之)(?P<pnum>{_ARABIC}|[{_CN}十百千][{_CN_ALL}]*(?:点[{_CN}]+)?)"
-    rf"|(?P<arabic>{_ARABIC})"
+    rf"|(?P<arabic>{_SPACED}|{_ARABIC})"
     r"|(?P<star>\*)"
     # Numbers that are not exact: 数十, 几百, 十几, 二十几, 上千, 成千上万.
     rf"|(?P<vague>数[十百千万亿]+|[{_CN_ALL}]*几[{_CN_ALL}几]*|上[百千万亿]+|成[百千]上[千万])"
@@ -352,8 +400,6 @@ _RANGE_JOINERS = ("-", "~", "—", "至", "到")
 # What may follow a number without being its unit: a range, a list, a ratio (3至5人, 3和5个, 1比1).
 _NOT_UNITS = frozenset("至到和或与及比")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
-_ABBREVIATED = {"百": 10, "千": 100, "万": 1000, "亿": 10**7}
 # Words that end in a qualifier without qualifying the figure after them: 节约*万元 is "saved
 # *万元", not "about"; 附近*个村 is "nearby", not "nearly"; 最近3年 is "the last 3 years".
 _NOT_QUALIFIERS = frozenset({"节约", "制约", "预约", "签约", "公约", "条约", "相约", "合约", "契约",
@@ -368,7 +414,7 @@ _QUALIFIER_FILLERS = ("人民币", "了", "有", "为", "达", "计", "合")
 _FALL_WORDS = ("负增长", "下降", "减少", "降低", "下滑", "回落", "缩减", "下跌", "缩水", "降幅", "跌幅", "减幅",
                "减", "降", "跌", "负", "-")
 _NOT_FALLS = ("正负", "增减", "加减", "升降", "涨跌", "担负", "肩负")
-_FALL_FILLERS = ("幅度", "比例", "了", "达", "为", "有", "幅")
+_FALL_FILLERS = ("幅度", "比例", "了", "达", "为", "是", "的", "有", "幅")  # 下降的比例为5%, 降幅是5%
 _LETTER_AFTER_OK = "的来时月天"  # 两年多来, 一年多时间, 3个多月: the 多 still qualifies
 
 
@@ -389,29 +435,202 @@ class QuoteFigure:
     foreign_family: str | None = None  # the quantity that unit measures (FOREIGN_UNITS, UNKNOWN_UNIT)
 
 
-def _chinese_number(text: str) -> Decimal:
+# --------------------------------------------------------------------------- numerals read whole
+#
+# A number written with magnitudes is one figure however it mixes its parts: 3万5千元 is 35000元
+# (not 3万 beside 5千元), 1亿2000万元 is 1.2亿元, 三万5千 and 3万五千 are 35000, and 3万5, 1亿2, 三万五
+# and 两百五 count their last single digit in the next unit down (35000, 1.2亿, 35000, 250). Arabic
+# and Chinese numerals go through the same reader, which also says when the parts make no one
+# number (3万15千, 1亿12000万, 三四): such a figure is not exact and matches no value.
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One piece of a numeral: a number (3, 2000, 五, *), a magnitude (十百千万亿) or a zero (零)."""
+
+    number: Decimal | Literal["*"] | None = None
+    magnitude: int = 0
+    digit: bool = False  # a single digit: right after a magnitude it may count in the next unit down
+    decimal: bool = False
+    zero: bool = False  # 零 marking a skipped place (一千零五)
+
+
+def _arabic_value(text: str) -> Decimal:
+    """An Arabic number as the quote writes it: 1,200, 1 200 and 1200 are the same number."""
+    return Decimal(re.sub(r"[,\s]", "", text))
+
+
+def _arabic_part(text: str) -> _Part:
+    value = _arabic_value(text)
+    digits = re.sub(r"[,\s]", "", text)
+    return _Part(value, digit=len(digits) == 1, decimal="." in digits)
+
+
+def _cn_parts(text: str) -> list[_Part]:
+    """三千零五 → 三, 千, 零, 五 (text of Chinese digits and magnitudes, without 点)."""
+    out: list[_Part] = []
+    for ch in text:
+        if ch in _MAGNITUDES:
+            out.append(_Part(magnitude=int(_MAGNITUDES[ch])))
+        elif _CN_DIGITS[ch] == 0 and out and (out[-1].magnitude or out[-1].zero):
+            out.append(_Part(zero=True))
+        else:
+            out.append(_Part(Decimal(_CN_DIGITS[ch]), digit=True))
+    return out
+
+
+def _numeral_value(parts: list[_Part]) -> Decimal | Literal["*"] | None:
+    """The value of a numeral read whole, exactly; '*' if any part is desensitised; None when the
+    parts do not make one number. Within a 万 or 亿 group 千, 百 and 十 come in falling order with
+    single-digit coefficients; each later group stays below the one before (1亿2000万, never
+    1亿12000万); decimals belong to the leading number only (3.5万, never 3.5万5千)."""
+    with localcontext() as ctx:
+        # Every operation is a sum or a product by a power of ten: with room for every digit, exact.
+        ctx.prec, ctx.Emax, ctx.Emin = MAX_PREC, MAX_EMAX, MIN_EMIN
+        total = section = Decimal(0)
+        number: Decimal | None = None
+        star = digit = leading = decimal_lead = seen_magnitude = seen_yi = False
+        group_cap: int | None = None  # after 万 or 亿: what the rest must stay below
+        small_cap: int | None = None  # within a group: the next of 千/百/十 must be below the last
+        last_magnitude, previous, before_number = 0, "", ""
+        for part in parts:
+            if part.zero:
+                if previous != "magnitude":
+                    return None
+                previous = "zero"
+                continue
+            if not part.magnitude:
+                if previous == "number" or decimal_lead or (part.decimal and seen_magnitude):
+                    return None  # 三四 (two numbers side by side), 1.5万5千, 1万1.5千
+                star = star or part.number == DESENSITISED
+                number = Decimal(0) if part.number == DESENSITISED or part.number is None else part.number
+                digit, leading = part.digit, not seen_magnitude
+                decimal_lead = part.decimal
+                before_number, previous = previous, "number"
+                continue
+            m = part.magnitude
+            seen_magnitude = True
+            if m < 10**4:  # 十, 百, 千
+                if number is None:
+                    if previous not in ("", "zero") and m != 10:
+                        return None
+                    coefficient = Decimal(1)  # 十二, 百分之百
+                elif digit or leading:
+                    coefficient = number
+                else:
+                    return None  # 3万15千
+                if small_cap is not None and m >= small_cap:
+                    return None
+                section += coefficient * m
+                small_cap = m
+            else:  # 万, 亿
+                group = section + (number if number is not None else 0)
+                if number is None and not section:
+                    if previous == "magnitude" and m == 10**8 and last_magnitude == 10**4 and not seen_yi:
+                        total *= m  # 3万亿 is 3 × 10¹²
+                        seen_yi, group_cap, last_magnitude = True, m, m
+                        continue
+                    if previous:
+                        return None
+                    group = Decimal(1)  # 万 alone
+                if m == 10**4:
+                    if group_cap is not None and (group_cap <= m or group * m >= group_cap):
+                        return None  # 3万5万, 1亿12000万
+                    total += group * m
+                else:
+                    if seen_yi:
+                        return None
+                    total = (total + group) * m
+                    seen_yi = True
+                group_cap, section, small_cap = m, Decimal(0), None
+            number = None
+            last_magnitude, previous = m, "magnitude"
+        value = total + section
+        if number is not None:
+            if before_number == "magnitude" and digit and last_magnitude >= 100:
+                value += number * last_magnitude / 10  # 三万五, 3万5, 1亿2, 两百五
+            else:
+                cap = small_cap or group_cap
+                if cap is not None and number >= cap:
+                    return None  # 3万12000
+                value += number
+        return DESENSITISED if star else strip_zeros(value)
+
+
+def _chinese_number(text: str) -> Decimal | None:
+    """A number in Chinese numerals; None if it is not one number (三四万, 十七八 are estimates)."""
     whole, _, decimals = text.partition("点")
     if decimals:  # 三点五: the decimals are read digit by digit
-        return _chinese_number(whole) + Decimal("0." + "".join(str(_CN_DIGITS[ch]) for ch in decimals))
+        head = _chinese_number(whole) if whole else None
+        return None if head is None else head + Decimal("0." + "".join(str(_CN_DIGITS[ch]) for ch in decimals))
     if all(ch in _CN_DIGITS for ch in text):  # 二〇二三: digit by digit
         return Decimal("".join(str(_CN_DIGITS[ch]) for ch in text))
-    if len(text) > 2 and text[-1] in _CN_DIGITS and text[-2] in _ABBREVIATED:
-        # 一万二 is 12000, 三千五 is 3500, 两百五 is 250: the last digit counts in the next unit down.
-        return _chinese_number(text[:-1]) + _CN_DIGITS[text[-1]] * _ABBREVIATED[text[-2]]
-    total, section, number = 0, 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            number = _CN_DIGITS[ch]
-        elif ch in _CN_SMALL:
-            section += (number or 1) * _CN_SMALL[ch]
-            number = 0
-        elif ch == "万":
-            total += (section + number or 1) * 10**4
-            section = number = 0
-        elif ch == "亿":
-            total = (total + section + number or 1) * 10**8
-            section = number = 0
-    return Decimal(total + section + number)
+    value = _numeral_value(_cn_parts(text))
+    return value if isinstance(value, Decimal) else None
+
+
+@dataclass(frozen=True)
+class _Numeral:
+    """A numeral that goes on past its first magnitude (3万5千, 1亿2000万, 三万5千, *万5千)."""
+
+    value: Decimal | Literal["*"] | None  # in units of ``lead``; None: the parts make no one number
+    lead: Decimal  # its largest magnitude: a bare 3万5 is 3.5 × 10⁴ in the value's quantity, as 3.5万 is
+    kind: Literal["arabic", "star"]
+    end: int
+
+
+def _numeral(text: str, start: int, end: int, kind: str) -> _Numeral | None:
+    """The numeral whose first number is ``text[start:end]``, read whole when a number follows one
+    of its magnitudes; None when only magnitudes follow (3万元, 三万五千元: the caller reads those).
+    A Chinese run continues an Arabic numeral only if it holds a magnitude: 3万五千 is 35000, but
+    the 一 of 3万一次性 is a word."""
+    first = text[start:end]
+    parts: list[_Part]
+    if kind == "star":
+        parts = [_Part(DESENSITISED, digit=True)]
+    elif kind == "arabic":
+        parts = [_arabic_part(first)]
+    elif "点" in first:  # 三点五万: decimals, then at most magnitudes
+        parts = [_Part(_chinese_number(first), decimal=True)]
+    else:
+        parts = _cn_parts(first)
+    pos, n, later = end, len(text), False
+    while pos < n:
+        ch = text[pos]
+        if ch in _MAGNITUDES:
+            parts.append(_Part(magnitude=int(_MAGNITUDES[ch])))
+            pos += 1
+            continue
+        if not (parts[-1].magnitude or parts[-1].zero):
+            break  # only a magnitude (or a zero after one) is followed by more of the number
+        if ch in "零〇" and parts[-1].magnitude:  # 3万零500
+            parts.append(_Part(zero=True))
+            pos += 1
+            continue
+        run, arabic = _CN_RUN_RE.match(text, pos), _ARABIC_RE.match(text, pos)
+        if arabic:
+            parts.append(_arabic_part(arabic.group()))
+            pos = arabic.end()
+        elif ch == DESENSITISED:
+            parts.append(_Part(DESENSITISED, digit=True))
+            pos += 1
+        elif run and any(c in _MAGNITUDES for c in run.group()):
+            parts += _cn_parts(run.group())
+            pos = run.end()
+        else:
+            break
+        later = True
+    if not later:
+        return None
+    while parts[-1].zero:  # 3万5千零: the zero marks nothing
+        parts.pop()
+    value = None if any(p.number is None and not (p.magnitude or p.zero) for p in parts) else _numeral_value(parts)
+    lead = Decimal(max(p.magnitude for p in parts))
+    if isinstance(value, Decimal):
+        with localcontext() as ctx:
+            ctx.prec, ctx.Emax, ctx.Emin = MAX_PREC, MAX_EMAX, MIN_EMIN
+            value = strip_zeros(value / lead)
+    return _Numeral(value, lead, "star" if value == DESENSITISED else "arabic", pos)
 
 
 def _approximate(numeral: str) -> bool:
@@ -502,6 +721,26 @@ class _Tail:
     foreign: str | None = None
     foreign_family: str | None = None
     vague: bool = False
+    tenths: int = 0  # 两成五: a digit after 成 that counts in tenths of it
+
+
+def _per_unit(text: str, pos: int) -> int:
+    """The length of a per-unit denominator at ``pos`` (/人, /亩/年, 每户, /5年), or 0."""
+    i, n = pos, len(text)
+    while i < n and text[i] in "/每" and i + 1 < n:
+        j = i + 1
+        if text[i] == "/":
+            while j < n and "0" <= text[j] <= "9":
+                j += 1
+        spelling = _spelling_at(text, j)
+        if spelling:
+            j += len(spelling)
+        elif j < n and _is_letter(text[j]) and text[j] not in _NOT_UNITS:
+            j += 1
+        else:
+            break
+        i = j
+    return i - pos
 
 
 def _read_tail(text: str, pos: int, unit: str | None, kind: str, scale: Decimal) -> _Tail:
@@ -556,6 +795,23 @@ def _read_tail(text: str, pos: int, unit: str | None, kind: str, scale: Decimal)
             tail.scale *= UNIT_FAMILIES["money"][tail.unit]
             tail.unit = "元/亩"
             pos += 2
+    if tail.unit == "成" and kind != "star" and pos < n:
+        # 两成五 is 2.5成 (25%), as 三万五 is 35000: a single digit after 成 counts in tenths of it.
+        ch, following = text[pos], text[pos + 1:pos + 2]
+        digit = _CN_DIGITS.get(ch, int(ch) if "0" <= ch <= "9" else 0)
+        if digit and not (following and (following in _CN_ALL or following in "0123456789点."
+                                         or _spelling_at(text, pos + 1))):
+            tail.tenths = digit
+            pos += 1
+    per = _per_unit(text, pos) if tail.unit or tail.foreign else 0
+    if per:
+        # 3万元/人, 5%/年, 200元每户: a rate per person, year or household is not a figure of the
+        # unit before the slash (a total of 3万元), whatever the value beside it: another unit.
+        measure = _measure(tail.unit) if tail.unit else None
+        tail.foreign = (tail.foreign or tail.unit or "") + text[pos:pos + per]
+        tail.foreign_family = measure[0] if measure else tail.foreign_family
+        tail.unit = None
+        pos += per
     word = next((q for q in TRAILING_QUALIFIERS if text.startswith(q, pos)), None)
     if word == "上下" and pos + 2 < n and _is_letter(text[pos + 2]) and text[pos + 2] != "的":
         word = None  # 3家上下游企业
@@ -568,7 +824,7 @@ def _read_tail(text: str, pos: int, unit: str | None, kind: str, scale: Decimal)
         tail.vague = True
         pos += 1
     elif (tail.unit is None and tail.foreign is None and kind == "arabic" and pos < n and _is_letter(text[pos])
-          and text[pos] not in _NOT_UNITS):
+          and text[pos] not in _NOT_UNITS and text[pos] not in _CN):  # the 一 of 3万一次性 is no measure word
         tail.foreign, tail.foreign_family = text[pos], UNKNOWN_UNIT
         pos += 1
     if tail.unit and tail.scale != 1:
@@ -605,32 +861,41 @@ def quote_figures(quote: str) -> list[QuoteFigure]:
         if kind == "mag":  # 近千人, 超万: one thousand, ten thousand
             for ch in num:
                 magnitude *= _MAGNITUDES[ch]
+        # 3万5千元, 1亿2000万元, 三万5千: one figure, read whole (its largest magnitude scales it).
+        numeral = _numeral(text, start, pos, kind) if kind in ("arabic", "star", "cn") else None
+        if numeral is not None:
+            kind, pos, magnitude = numeral.kind, numeral.end, numeral.lead
         tail = _read_tail(text, pos, given, kind, magnitude)
         if kind in ("cn", "vague", "mag") and tail.unit is None and tail.foreign is None and not (
                 kind == "mag" and pre):
             continue  # 一心一线, 十里稻香, 千家: words, not figures
         pos = max(tail.end, pos)
-        value: Decimal | Literal["*"]
-        if kind == "star":
-            value = DESENSITISED
+        read: Decimal | Literal["*"] | None  # None: written as no one exact number
+        if numeral is not None:
+            read = numeral.value
+        elif kind == "star":
+            read = DESENSITISED
         elif kind == "mag":
-            value = Decimal(1)
+            read = Decimal(1)
         elif kind == "vague":
-            value = Decimal(0)  # never compared: a vague figure matches no value
+            read = None
         elif num[0].isdigit():
-            value = Decimal(num.replace(",", ""))
+            read = _arabic_value(num)
         else:
-            value = _chinese_number(num)
+            read = _chinese_number(num)
+        if tail.tenths and isinstance(read, Decimal):
+            read = read + Decimal(tail.tenths) / 10 if read == read.to_integral_value() else None  # 2.5成5
+        value: Decimal | Literal["*"] = Decimal(0) if read is None else read  # never compared when None
         fall_at = _fall_word(text, min(start, pre_start), previous_end)
-        vague = tail.vague or kind == "vague" or (kind == "mag" and not pre) or (
-            not num[0].isdigit() and _approximate(num))
+        vague = tail.vague or read is None or (kind == "mag" and not pre) or (
+            numeral is None and not num[0].isdigit() and _approximate(num))
         fig_kind: Literal["figure", "vague", "foreign"] = "foreign" if tail.foreign else "vague" if vague else "figure"
         qualifier = pre or tail.between or tail.after
         shown_from = start if fall_at is None else fall_at
         out.append(QuoteFigure(quote[shown_from:tail.end], value, tail.unit, tail.scale, qualifier, start, tail.end,
                                fall_at is not None, fig_kind, tail.foreign, tail.foreign_family))
         previous_end = tail.end
-        if kind == "arabic" and "，" in quote[start:m.end()]:
+        if kind == "arabic" and numeral is None and "，" in quote[start:m.end()]:
             # "3，120户" may be 3 and 120 rather than 3120; "1,200" is a thousands separator only.
             # Read as a list, every item is in the unit after the last one, as a range's ends are.
             pieces = num.split(",")

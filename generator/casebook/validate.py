@@ -23,7 +23,17 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from .errors import CaseError
-from .figures import DESENSITISED, ParsedFigure, check_quote, convert, format_figure, non_negative, unit_family
+from .figures import (
+    DESENSITISED,
+    FigureError,
+    ParsedFigure,
+    check_quote,
+    convert,
+    format_figure,
+    in_catalogue_unit,
+    non_negative,
+    unit_family,
+)
 from .loader import LoadedFile, Path_, dotted, load_file
 from .models import (
     FILE_MODELS,
@@ -543,7 +553,12 @@ def _resolve_observation(ck: _Checker, loaded: LoadedFile, loc: Path_, obs: Obse
         obs.unit = ind.unit
         return
     if fig.value != DESENSITISED:
-        _check_range(ck, loaded, loc, convert(fig.value, unit, ind.unit), ind, model)
+        try:  # the bounds of every figure hold in the unit it is stored and drawn in, too
+            stored = in_catalogue_unit(fig.value, unit, ind.unit)
+        except FigureError as exc:
+            ck.err(loaded, (*loc, "value"), f"{exc.message}。提示：{exc.hint}", model)
+            return
+        _check_range(ck, loaded, loc, stored, ind, model)
     if obs.quote:
         problem = check_quote(fig.value, unit, ind.unit, obs.qualifier, obs.quote)
         if problem:
