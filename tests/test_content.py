@@ -150,3 +150,15 @@ def test_the_hosts_own_log_lines_cannot_drive_a_terminal_or_ci(project, tmp_path
     out = proc.stdout + proc.stderr
     assert "nowhere" in out, out  # the warning is there, made harmless
     assert "\x1b" not in out and not any(line.lstrip().startswith("::") for line in out.splitlines())
+
+
+def test_check_reports_the_hand_written_pages_too(project, capsys):
+    from casebook.cli import main
+
+    (project / "content" / "page.md").write_text("---\ntemplate: redirect.html\n---\n# 页面（虚构）\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", "--cases", str(project / "cases"), "--format", "github"]) == 1
+    out = capsys.readouterr().out
+    assert "page.md,line=2,col=1" in out and "template" in out
+    (project / "content" / "page.md").unlink()
+    assert main(["check", "--cases", str(project / "cases")]) == 0

@@ -29,6 +29,15 @@ def _check(args: argparse.Namespace) -> int:
         emit(f"用法错误：找不到案例目录“{shown(root)}”。提示：用 --cases 指向含有 clusters/ 的目录", err=True)
         return 2
     book, errors = load_casebook(root)
+    # The hand-written pages beside the casebook (the project's content/ and theme_overrides/) arrive
+    # by pull request too: the same check, so CI annotates them where the build would refuse them.
+    project = root.resolve().parent
+    if (project / "mkdocs.yml").is_file() and (project / "content").is_dir():
+        from .content import check_content
+
+        overrides = project / "theme_overrides"
+        errors = sorted(errors + check_content(project / "content", overrides if overrides.is_dir() else None),
+                        key=lambda e: (e.file, e.line, e.column, e.message))
     counts = book.counts()
     cells = completeness(book) if args.completeness and not errors else None
     if args.format == "json":
