@@ -162,3 +162,22 @@ def test_check_reports_the_hand_written_pages_too(project, capsys):
     assert "page.md,line=2,col=1" in out and "template" in out
     (project / "content" / "page.md").unlink()
     assert main(["check", "--cases", str(project / "cases")]) == 0
+
+
+@pytest.mark.parametrize("name", ["fm.markdown", "fm.mdown", "fm.mkdn", "fm.mkd", "FM.MD"])
+def test_every_markdown_spelling_gets_the_page_checks(project, name):
+    (project / "content" / name).write_text("---\ntemplate: redirect.html\nlocation: javascript:alert(2)//\n---\n# y\n",
+                                            encoding="utf-8")
+    assert [(n, line) for n, line, _ in errors_of(project)] == [(name, 2), (name, 3)]
+
+
+@pytest.mark.parametrize("name", ["x.html", "x.htm", "x.js", "x.svg", "x.css", "x.xml", "x.xhtml", "x.json"])
+def test_files_published_as_they_are_must_be_inert(project, name):
+    (project / "content" / name).write_text("<script>alert(1)</script>", encoding="utf-8")
+    assert [(n, line) for n, line, _ in errors_of(project)] == [(name, 1)]
+
+
+def test_attachments_of_inert_kinds_pass(project):
+    for name in ("a.png", "b.pdf", "c.csv", "d.txt"):
+        (project / "content" / name).write_bytes(b"x")
+    assert errors_of(project) == []

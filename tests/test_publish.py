@@ -346,3 +346,22 @@ def test_an_inherited_file_that_is_not_settings_is_a_chinese_error(project):
     (project / "inh.yml").write_text("INHERIT: list.yml\nsite_name: x\n", encoding="utf-8")
     proc = casebook(project, "build", "--config", "inh.yml")
     assert proc.returncode == 1 and "站点配置文件有错误" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_gh_pages_checkout_is_a_fine_site_dir_and_only_its_history_is_carried(project, tmp_path):
+    gh = tmp_path / "gh"
+    subprocess.run(["git", "init", "-q", str(gh)], check=True)
+    (gh / ".nojekyll").write_text("", encoding="utf-8")
+    assert casebook(project, "build", "--site-dir", str(gh)).returncode == 0
+    assert (gh / ".git" / "HEAD").is_file() and (gh / ".nojekyll").is_file() and (gh / "index.html").is_file()
+    (gh / ".evil").mkdir()  # planted: a hidden folder is not carried, so it is never published unchecked
+    (gh / ".evil" / "x.html").write_text("<script>alert(1)</script>", encoding="utf-8")
+    assert casebook(project, "build", "--site-dir", str(gh)).returncode == 0
+    assert not (gh / ".evil").exists() and (gh / ".git" / "HEAD").is_file()
+
+
+def test_a_symlink_loop_as_site_dir_is_a_chinese_error(project):
+    (project / "loopA").symlink_to("loopB")
+    (project / "loopB").symlink_to("loopA")
+    proc = casebook(project, "build", "--site-dir", "loopA")
+    assert proc.returncode == 2 and "循环的符号链接" in proc.stderr and "Traceback" not in proc.stderr

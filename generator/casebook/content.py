@@ -29,6 +29,11 @@ ALLOWED_META: dict[str, str] = {
     "hide": "列表：navigation、toc、footer、feedback 中的若干项", "search": "如 exclude: true",
     "tags": "文字列表",
 }
+# What MkDocs reads as a page (mkdocs.utils.markdown_extensions) — every one gets the page checks.
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkdn", ".mkd")
+# Everything else in content/ is copied into the site byte for byte, unsanitised: only kinds that
+# cannot run or fetch anything in a reader's browser.
+STATIC_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf", ".csv", ".xlsx", ".docx", ".txt")
 _HIDE = {"navigation", "toc", "footer", "feedback", "path", "tags"}
 # MkDocs' own rule for where front matter is (mkdocs.utils.meta): the file starts with a --- line.
 _FRONT = re.compile(r"\A-{3}[ \t]*\r?\n(.*?\r?\n)??(?:\.{3}|-{3})[ \t]*(?:\r?\n|\Z)", re.S)
@@ -42,8 +47,10 @@ def _display(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-def check_tree(root: Path) -> list[CaseError]:
-    """Every symbolic link and every special file (pipe, device) under ``root``, as errors."""
+def check_tree(root: Path, static_only: bool = False) -> list[CaseError]:
+    """Every symbolic link and every special file (pipe, device) under ``root``, as errors; with
+    ``static_only`` (the pages folder), also every file that would be published as it is and is
+    not of a kind that is inert in a browser (HTML, scripts, SVG, CSS)."""
     errors: list[CaseError] = []
     if not root.is_dir():
         return errors
@@ -64,6 +71,10 @@ def check_tree(root: Path) -> list[CaseError]:
             elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 errors.append(CaseError(_display(path), 1, 1, "", "这不是普通文件（可能是管道或设备），不予读取。"
                                                                   "提示：删除它"))
+            elif (stat.S_ISREG(mode) and static_only and not name.startswith(".")
+                  and not name.lower().endswith(MARKDOWN_SUFFIXES + STATIC_SUFFIXES)):
+                errors.append(CaseError(_display(path), 1, 1, "", "页面目录中不能放这类文件：它会原样发布，可能含有脚本或外部请求。"
+                                        f"提示：正文写成 .md 页面；附件只用 {'、'.join(STATIC_SUFFIXES)}"))
         dirnames[:] = [d for d in dirnames if not (Path(dirpath) / d).is_symlink() and _utf8(d)]
     return errors
 
@@ -163,7 +174,7 @@ def _valid(key: str, value: Any) -> bool:
 
 def check_content(docs_dir: Path, overrides: Path | None = None) -> list[CaseError]:
     """Everything wrong with the hand-written pages and the theme overrides, all at once."""
-    errors = check_tree(docs_dir)
+    errors = check_tree(docs_dir, static_only=True)
     if overrides is not None:
         errors += check_tree(overrides)
     if docs_dir.is_dir():
@@ -171,6 +182,6 @@ def check_content(docs_dir: Path, overrides: Path | None = None) -> list[CaseErr
             dirnames[:] = sorted(d for d in dirnames if not (Path(dirpath) / d).is_symlink() and _utf8(d))
             for name in sorted(filenames):
                 path = Path(dirpath) / name
-                if name.endswith(".md") and _utf8(name) and path.is_file() and not path.is_symlink():
+                if name.lower().endswith(MARKDOWN_SUFFIXES) and _utf8(name) and path.is_file() and not path.is_symlink():
                     errors += check_front_matter(path)
     return sorted(errors, key=lambda e: (e.file, e.line, e.column))

@@ -292,6 +292,10 @@ def strip_zeros(value: Decimal) -> Decimal:
         return value
     if not value:
         return Decimal(0)  # also -0 and 0.000
+    _, written, exp = value.as_tuple()
+    # Fast path (most figures, called for every figure on every page): nothing to strip.
+    if exp == 0 or (isinstance(exp, int) and exp < 0 and written[-1] != 0):
+        return value
     normal = _normalized(value)
     _, digits, exponent = normal.as_tuple()
     assert isinstance(exponent, int)

@@ -22,6 +22,7 @@ from mkdocs.structure.files import File, Files
 
 from . import incremental
 from .downloads import download_paths, move_downloads
+from .errors import emit
 from .escaping import html_title, plain_meta
 from .render import Site, chart_ids, inline_charts, restore_html_blocks, stash_html_blocks
 from .sanitize import kept_id, sanitize
@@ -78,15 +79,15 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
     @event_priority(100)
     def on_config(self, config):
         overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
-        from .publish import UnsafeSiteDir, check_site_dir, downloads_dir
+        from .publish import BuildFailed, UnsafeSiteDir, checked_site_dir, downloads_dir
 
         _guard_host_logging()
 
         # `mkdocs build -d DIR` empties DIR: never one that holds or lies inside the editor's files.
         try:
-            check_site_dir(Path(config.site_dir), protected_paths(config, self),
-                           Path(config.config_file_path or "mkdocs.yml").resolve().parent)
-        except UnsafeSiteDir as exc:
+            checked_site_dir(Path(config.site_dir), protected_paths(config, self),
+                             Path(config.config_file_path or "mkdocs.yml").resolve().parent)
+        except (UnsafeSiteDir, BuildFailed) as exc:
             raise PluginError(str(exc)) from exc
         cache = self._cache_dir(config)
         cache.mkdir(parents=True, exist_ok=True)
@@ -380,9 +381,12 @@ class _SafeRecords(logging.Filter):
     text is made printable before any handler formats it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        import contextlib
+
         from .errors import printable
 
-        record.msg, record.args = printable(record.getMessage()), ()
+        with contextlib.suppress(Exception):  # a malformed log call: left for logging's own error report
+            record.msg, record.args = printable(record.getMessage()), ()
         return True
 
 
@@ -436,7 +440,7 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
         cache_dir = plugin._cache_dir(probe) if isinstance(plugin, CasebookPlugin) else None
         protected = protected_paths(probe, plugin)
         project = Path(config_file).resolve().parent
-        target = pub.check_site_dir(Path(site_dir) if site_dir else Path(probe.site_dir), protected, project)
+        target = pub.checked_site_dir(Path(site_dir) if site_dir else Path(probe.site_dir), protected, project)
         protected["项目目录"] = project
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -464,8 +468,13 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
                     build_log.removeFilter(dirty_filter)
                 pub._step("built")
                 pub.publish(staging, target, lock)
+                # The new site is published: what follows may fail without making the build a failure.
                 if plugin is not None and plugin.manifest is not None and cache_dir is not None:
-                    incremental.save(cache_dir, target, plugin.manifest)
+                    try:
+                        incremental.save(cache_dir, target, plugin.manifest)
+                    except OSError as exc:
+                        emit(f"注意：网站已发布，但未能记录构建清单（{pub.describe_os_error(exc)}）；下次构建将完整重建。",
+                             err=True)
                 pub._step("saved")
         except OSError as exc:  # the site directory itself: read-only, full, not permitted
             raise BuildFailed(pub.describe_os_error(exc, target)) from exc

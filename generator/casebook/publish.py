@@ -75,10 +75,21 @@ def check_site_dir(target: Path, protected: dict[str, Path], project: Path) -> P
             raise UnsafeSiteDir(f"输出目录“{target}”{relation}{label}（{path}），构建会覆盖或删除其中的文件。{hint}")
     if os.path.lexists(site) and not resolved.is_dir():
         raise UnsafeSiteDir(f"输出路径“{target}”是一个已有的文件，不是目录，不会覆盖它。{hint}")
-    if resolved.is_dir() and not is_site(resolved) and any(resolved.iterdir()):
+    # Hidden entries alone (a gh-pages checkout's .git, .nojekyll) do not make a folder someone else's.
+    if resolved.is_dir() and not is_site(resolved) and any(not p.name.startswith(".") for p in resolved.iterdir()):
         raise UnsafeSiteDir(f"输出目录“{target}”已有其他内容，不是本工具生成的网站，不会覆盖它。"
                             "提示：换一个空目录或不存在的目录，或先自行清空它")
     return resolved
+
+
+def checked_site_dir(target: Path, protected: dict[str, Path], project: Path) -> Path:
+    """:func:`check_site_dir`, with what the file system says on the way as a Chinese error."""
+    try:
+        return check_site_dir(target, protected, project)
+    except RuntimeError as exc:  # pathlib's "Symlink loop"
+        raise UnsafeSiteDir(f"输出目录“{shown(target)}”是循环的符号链接。提示：删除这个链接，或指定一个真实的目录") from exc
+    except OSError as exc:
+        raise BuildFailed(describe_os_error(exc, Path(os.path.abspath(target)))) from exc
 
 
 def is_site(path: Path) -> bool:
@@ -110,7 +121,7 @@ class SiteLock:
         if os.path.lexists(self.path) and not self._is_lock_file():
             raise UnsafeSiteDir(f"“{shown(self.path)}”已经存在，但不是本工具的锁文件，不会改写它。"
                                 "提示：把它改名或移走，或换一个输出目录")
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         if not _try_lock(self.fd):
             emit(f"另一个构建正在生成“{shown(self.target)}”，等待它完成……", err=True)
             deadline = time.monotonic() + wait
@@ -217,7 +228,8 @@ def site_lock(target: Path, protected: list[Path] | None = None,
     try:
         lock.clean()
         yield lock
-        lock.finish()
+        with contextlib.suppress(OSError):  # leftovers only: the next build removes them
+            lock.finish()
     except BaseException:
         with contextlib.suppress(Exception):
             lock.finish()
@@ -298,6 +310,9 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+CARRIED = (".git", ".nojekyll")
+
+
 def carry_hidden(site: Path, staging: Path) -> list[str]:
     """Bring the published site's hidden top-level entries (``.git`` of a gh-pages checkout,
     ``.nojekyll``, ``.htaccess``) into the new site, as MkDocs keeps them when it cleans a site
@@ -308,7 +323,9 @@ def carry_hidden(site: Path, staging: Path) -> list[str]:
         return carried
     for entry in sorted(site.iterdir()):
         dest = staging / entry.name
-        if not entry.name.startswith("."):
+        # Only a gh-pages checkout's history and its marker: anything else hidden in the site folder
+        # could be planted there (a pull request can force-add files) and would be published unchecked.
+        if entry.name not in CARRIED:
             continue
         if entry.is_dir() and not entry.is_symlink():
             # Merged: an incremental build may have linked some of its files in already.
