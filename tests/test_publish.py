@@ -365,3 +365,13 @@ def test_a_symlink_loop_as_site_dir_is_a_chinese_error(project):
     (project / "loopB").symlink_to("loopA")
     proc = casebook(project, "build", "--site-dir", "loopA")
     assert proc.returncode == 2 and "循环的符号链接" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_build_cache_that_arrived_in_a_commit_is_never_used(project):
+    """Cached pages and workbooks are published as they are: a pull request that force-adds the cache is refused."""
+    assert casebook(project, "build").returncode == 0
+    subprocess.run(["git", "-C", str(project), "add", "-f", ".cache/casebook"], check=True)
+    proc = casebook(project, "build")
+    assert proc.returncode == 1 and "提交进版本库" in proc.stderr and "git rm -r --cached" in proc.stderr
+    subprocess.run(["git", "-C", str(project), "rm", "-r", "-q", "--cached", ".cache"], check=True)
+    assert casebook(project, "build").returncode == 0

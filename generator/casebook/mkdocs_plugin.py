@@ -22,7 +22,7 @@ from mkdocs.structure.files import File, Files
 
 from . import incremental
 from .downloads import download_paths, move_downloads
-from .errors import emit
+from .errors import emit, shown
 from .escaping import html_title, plain_meta
 from .render import Site, chart_ids, inline_charts, restore_html_blocks, stash_html_blocks
 from .sanitize import kept_id, sanitize
@@ -91,6 +91,11 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
             raise PluginError(str(exc)) from exc
         cache = self._cache_dir(config)
         cache.mkdir(parents=True, exist_ok=True)
+        from .store import committed_files
+
+        if planted := committed_files(cache):
+            raise PluginError(f"构建缓存“{shown(cache)}”中有提交进版本库的文件（如 {shown(planted[0])}），不予使用："
+                              "缓存中的页面和下载文件会原样发布。提示：运行 git rm -r --cached .cache 并提交，再重新构建")
         cases = self._cases_dir(config)
         # The downloads are written by a second process while pages are rendered and built.
         self._downloads_dir = downloads_dir(Path(config.site_dir))

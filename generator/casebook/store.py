@@ -84,6 +84,21 @@ def open_store(cache_dir: Path | None) -> Store:
     return _open[path]
 
 
+def committed_files(cache_dir: Path) -> list[str]:
+    """Files of ``cache_dir`` that git tracks. A cache is trusted (rendered pages, workbooks and
+    charts are taken from it as they are), so one that arrived in a commit — a pull request can
+    force-add ignored files — must never be used. Empty outside a git work tree."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(["git", "ls-files", "-z", "--", "."], cwd=cache_dir, capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if proc.returncode != 0:  # not a work tree, or git refuses: nothing is tracked there
+        return []
+    return [p for p in proc.stdout.decode("utf-8", "replace").split("\0") if p]
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     # Write then rename, so a concurrent or interrupted build never reads half a file.
     path.parent.mkdir(parents=True, exist_ok=True)
