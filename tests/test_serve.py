@@ -37,6 +37,13 @@ def wait_for(url: str, needle: str, seconds: float) -> bool:
     return False
 
 
+def start_serve(project: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "casebook", "serve", "--dev-addr", f"127.0.0.1:{port}"],
+                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc, port
+
+
 def stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
@@ -47,9 +54,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 def test_serve_rebuilds_when_a_case_file_changes(tmp_path):
     project = make_project(tmp_path, FICTIONAL)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "casebook", "serve", "--dev-addr", f"127.0.0.1:{port}"],
-                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, port = start_serve(project)
     url = f"http://127.0.0.1:{port}/cases/fictional-a/"
     try:
         assert wait_for(url, "虚构的测试组团", 60), "preview did not start"
@@ -66,9 +71,7 @@ def test_serve_shows_the_chinese_error_while_a_file_is_broken_and_recovers(tmp_p
     good = case.read_text(encoding="utf-8")
     # Broken from the start: the preview still starts and says what is wrong, where.
     case.write_text(good.replace("name: 虚构甲组团", "name: [虚构甲组团", 1), encoding="utf-8")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "casebook", "serve", "--dev-addr", f"127.0.0.1:{port}"],
-                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, port = start_serve(project)
     home, page = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/cases/fictional-a/"
     try:
         assert wait_for(home, "案例文件有错误", 60), "the preview did not start with a broken file"
@@ -93,9 +96,7 @@ def test_serve_shows_a_broken_hand_written_page_and_recovers(tmp_path):
     project = make_project(tmp_path, FICTIONAL)
     bad = project / "content" / "bad\udcff.md"  # a file name that is not UTF-8
     bad.write_text("# 坏文件名（虚构）\n", encoding="utf-8")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "casebook", "serve", "--dev-addr", f"127.0.0.1:{port}"],
-                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc, port = start_serve(project)
     home = f"http://127.0.0.1:{port}/"
     try:
         assert wait_for(home, "文件名含有无法识别的字符", 60), "the preview did not show the page's error"

@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import CaseError
 from .loader import load_text
+from .validate import display_path as _display
 
 # Keys a hand-written page may set, and the form each value must take.
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -37,14 +38,6 @@ STATIC_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf", ".csv", ".x
 _HIDE = {"navigation", "toc", "footer", "feedback", "path", "tags"}
 # MkDocs' own rule for where front matter is (mkdocs.utils.meta): the file starts with a --- line.
 _FRONT = re.compile(r"\A-{3}[ \t]*\r?\n(.*?\r?\n)??(?:\.{3}|-{3})[ \t]*(?:\r?\n|\Z)", re.S)
-
-
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def check_tree(root: Path, static_only: bool = False) -> list[CaseError]:

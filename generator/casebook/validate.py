@@ -103,7 +103,7 @@ def file_kind(rel: Path) -> str | None:
     return None
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     # Relative to the working directory when inside it (CI annotations need repo-relative paths).
     try:
         rel = os.path.relpath(path)
@@ -268,7 +268,7 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
                 verbatim_cache: Store | None = None) -> list[CaseError]:
     ck = _Checker(book)
     kinds = {kind for _, kind, _ in parsed}
-    root_display = _display(book.root)
+    root_display = display_path(book.root)
     for needed in ("indicators", "sources"):
         if needed not in kinds and needed not in book.failed_kinds:
             ck.errors.append(CaseError(
@@ -636,7 +636,7 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
     parsed: list[tuple[LoadedFile, str, BaseModel]] = []
     for path in discover(root):
         rel = path.relative_to(root)
-        display = _display(path)
+        display = display_path(path)
         kind = file_kind(rel)
         if path.is_symlink():
             errors.append(CaseError(display, 1, 1, "", "案例文件不能是符号链接。提示：把真实文件放在案例库目录中"))
@@ -688,7 +688,7 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
         parsed.append((loaded, kind, model))
     parsed.sort(key=lambda item: ("sources", "indicators").index(item[1]) if item[1] in ("sources", "indicators") else 2)
     if not book.files and not errors:
-        return book, [CaseError(_display(root), 1, 1, "", "目录中没有案例文件。提示：检查 --cases 指向的目录")]
+        return book, [CaseError(display_path(root), 1, 1, "", "目录中没有案例文件。提示：检查 --cases 指向的目录")]
     errors.extend(cross_check(book, parsed, cache))
     return book, sorted(set(errors), key=lambda e: (e.file, e.line, e.column, e.message))
 
