@@ -106,6 +106,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
             self.on_build_error(exc)
             if not _PREVIEW.active:
                 raise PluginError(str(exc)) from exc
+            self._last_good_shown = cases in _PREVIEW.last_good
             self.site = _PREVIEW.fallback(cases, exc)
             # The hand-written pages may be what is broken (a name MkDocs cannot read): while the
             # errors show, MkDocs reads none of them; the real folder stays watched (on_serve).
@@ -238,7 +239,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
                  "%.2f s for the index", stats["docs"], stats["shards"], stats["bytes"] / 1e6, t1 - t0,
                  time.perf_counter() - t1)
         if self._preview_errors:
-            _PREVIEW.show_errors(Path(config.site_dir), self._preview_errors)
+            _PREVIEW.show_errors(Path(config.site_dir), self._preview_errors, self._last_good_shown)
 
     def on_build_error(self, error) -> None:
         import contextlib
@@ -287,7 +288,7 @@ class _Preview:
         return Site(pages=[page], assets=package_assets(), nav=[{"首页": "index.md"}])
 
     @staticmethod
-    def show_errors(site_dir: Path, errors: list[str]) -> None:
+    def show_errors(site_dir: Path, errors: list[str], last_good: bool) -> None:
         from markupsafe import escape
 
         items = "".join(f"<li>{escape(e)}</li>" for e in errors[:200])
@@ -295,7 +296,7 @@ class _Preview:
         banner = ('<div class="cb-preview-errors" role="alert" style="position:sticky;top:0;z-index:10;'
                   'background:#fff4f4;color:#7a0000;border-bottom:3px solid #c00;padding:.8rem 1.2rem;'
                   'font-size:.8rem;max-height:50vh;overflow:auto"><strong>案例文件有错误，网站未更新。'
-                  '下面显示的是上一次正确的版本；修正并保存后会自动刷新。</strong>'
+                  f'{"下面显示的是上一次正确的版本；" if last_good else ""}修正并保存后会自动刷新。</strong>'
                   f'<ul style="margin:.4rem 0 0 1rem">{items}</ul>{more}</div>')
         for page in site_dir.rglob("*.html"):
             html = page.read_text(encoding="utf-8")
