@@ -26,8 +26,8 @@ def make_project(tmp: Path, cases: Path) -> Path:
     return project
 
 
-def build_project(project: Path, site: Path | None = None, strict: bool = False) -> Path:
-    return build(project / "mkdocs.yml", site or project / "site", strict=strict)
+def build_project(project: Path, site: Path | None = None, strict: bool = False, cache_dir: Path | None = None) -> Path:
+    return build(project / "mkdocs.yml", site or project / "site", strict=strict, cache_dir=cache_dir)
 
 
 def tree_digest(root: Path) -> dict[str, str]:

@@ -157,7 +157,7 @@ def test_completeness_report(check, capsys):
 
     assert main(["check", "--cases", str(FICTIONAL), "--completeness"]) == 0
     out = capsys.readouterr().out
-    assert "数据完整度" in out and "合计：已公开 1，已脱敏 1，缺失 0" in out
+    assert "数据完整度" in out and "合计：已公开 1，已脱敏 1，未给出 0" in out
     assert main(["check", "--cases", str(FICTIONAL), "--completeness", "--format", "json"]) == 0
     cells = json.loads(capsys.readouterr().out)["completeness"]
     assert {(c["indicator_id"], c["state"]) for c in cells} == {("collective-income", "disclosed"),

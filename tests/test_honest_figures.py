@@ -22,7 +22,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from casebook.charts import _number as chart_number
 from casebook.figures import (
     DESENSITISED,
     UNIT_FAMILIES,
@@ -37,7 +36,7 @@ from casebook.figures import (
     quote_figures,
     strip_zeros,
 )
-from casebook.render import _number as page_number
+from casebook.present import number as page_number
 
 from helpers import line_of, replace
 from sitebuild import build_project, make_project
@@ -338,7 +337,7 @@ def test_every_accepted_figure_formats_in_every_unit():
             for a in family:
                 for b in family:
                     value = convert(fig.value, a, b)
-                    for shown in (page_number(value), chart_number(value), format_figure(value, None, "")):
+                    for shown in (page_number(value), format_figure(value, None, "")):
                         assert "E" not in shown and "e" not in shown
                         assert Decimal(shown.replace(",", "")) == value, (text, a, b, shown)
 

@@ -31,15 +31,7 @@ def project(tmp_path) -> Path:
 def full_build(project: Path, tmp: Path) -> Path:
     """The same project built from nothing: a directory no build has used, and an empty cache (so
     no page, chart or parsed file of the incremental builds can leak into the comparison)."""
-    import os
-
-    from casebook.site import CACHE_ENV
-
-    os.environ[CACHE_ENV] = str(tmp / "fresh-cache")
-    try:
-        return build_project(project, tmp / "fresh-site")
-    finally:
-        del os.environ[CACHE_ENV]
+    return build_project(project, tmp / "fresh-site", cache_dir=tmp / "fresh-cache")
 
 
 def edit_beta(project: Path) -> None:

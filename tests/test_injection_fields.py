@@ -644,36 +644,33 @@ def visit(page, url: str, root: str, known: Known) -> None:
     assert bad == [], (url, bad)
 
 
-def search_for(page, words: list[str]) -> None:
-    """Types payload words into the real search box; results must show them as text only."""
-    q = "[data-md-component=search-query]"
+def search_for(page, words: list[str], root: str) -> None:
+    """Types payload words into the real search box; results must show them as text only.
+    The page must watch its search worker (browser_support.watch_search) from before it loaded."""
+    from browser_support import SEARCH_QUERY as q
+    from browser_support import results_report, wait_for_search
+
     page.click(q)
     page.wait_for_function("() => !/初始化/.test(document.querySelector('.md-search-result__meta').textContent)",
                            timeout=20_000)
     for word in words:
         page.fill(q, "")
         page.dispatch_event(q, "keyup")
-        page.wait_for_function("() => !document.querySelector('.md-search-result__item')", timeout=10_000)
+        wait_for_search(page, "", timeout=10_000)
         page.focus(q)
         page.keyboard.type(word, delay=10)
-        # The results of this query: items that hold the word (a later re-ranking may redraw them).
-        page.wait_for_function("""w => [...document.querySelectorAll('.md-search-result__item')]
-            .some(li => li.textContent.includes(w))""", arg=word, timeout=10_000)
-        page.wait_for_timeout(300)
-        found = page.evaluate("""() => {
-            const box = document.querySelector('.md-search-result');
-            return {items: box.querySelectorAll('.md-search-result__item').length, text: box.textContent,
-                    bad: box.querySelectorAll('script,img,svg:not(.md-icon svg),iframe,style,[onerror],[onload],'
-                                             + '[onmouseover],a[href^="javascript" i]').length};
-        }""")
-        assert found["items"] > 0 and found["bad"] == 0, (word, found)
+        # The worker's answer to the whole word, drawn and laid out: no other answer is still on its
+        # way to redraw the list, and whatever the drawn markup would do has had its chance.
+        wait_for_search(page, word, timeout=10_000)
+        found = results_report(page, root)
+        assert found["items"] > 0 and found["bad"] == [], (word, found)
         assert "alert(" in found["text"] and word in found["text"], "the hostile text is shown, as text"
 
 
 def test_every_page_in_chromium(browser, books, known):
     """Every page of both books over http at one width, one page of each kind at the other and over
     file://; search typed into the real box. Nothing runs, nothing is fetched from elsewhere."""
-    from browser_support import serve_directory
+    from browser_support import serve_directory, watch_search
 
     for book in books.values():
         kinds = one_of_each_kind(book.pages)
@@ -683,12 +680,13 @@ def test_every_page_in_chromium(browser, books, known):
                 watch = Watch(context, base)
                 page = context.new_page()
                 watch.attach(page)
+                watch_search(page)
                 for rel in book.pages if width == SITE_WIDTHS[0] else kinds:
                     visit(page, base + rel, base, known)
                     watch.assert_clean(rel)
                 if width == SITE_WIDTHS[0]:  # narrow screens hide the box behind a button
                     page.goto(base + "index.html")
-                    search_for(page, ["alert", "伪标题"])
+                    search_for(page, ["alert", "伪标题"], base)
                     # A result opens its page with the words to highlight (?h=): marked as text.
                     visit(page, base + "cases/fictional-a/?h=onerror%20alert", base, known)
                     assert page.locator("article mark").count() > 0
@@ -698,12 +696,13 @@ def test_every_page_in_chromium(browser, books, known):
         watch = Watch(context, "file://")
         page = context.new_page()
         watch.attach(page)
+        watch_search(page)
         # 404.html is for web servers (its links are absolute, from the server's root): not on disk.
         for rel in [k for k in kinds if k != "404.html"]:
             visit(page, (book.site / rel).as_uri(), book.site.as_uri() + "/", known)
             watch.assert_clean(rel)
         page.goto((book.site / "index.html").as_uri())
-        search_for(page, ["onerror"])
+        search_for(page, ["onerror"], book.site.as_uri() + "/")
         watch.assert_clean("search over file://")
         context.close()
 
@@ -790,14 +789,20 @@ def test_ids_are_the_pages_own(ident, kept):
 def test_blank_lines_in_case_text_stay_in_their_element():
     """A raw HTML block holds until every element it opened is closed, wherever case text with blank
     lines sits: in a later element of the block, or in an attribute value."""
-    from casebook.render import restore_html_blocks, stash_html_blocks
+    import markdown as md
+
+    from casebook.mdstash import HtmlBlocks, split_html_blocks
 
     text = "说明\n\n# 伪标题\n\n![x](https://evil.example/x.png)"
-    markdown = (f'# 标题\n\n<p>{text}</p>\n<div class="w">\n<table><tr><td title="{text}">{text}</td></tr></table>\n'
-                f'</div>\n\n## 之后 {{#after}}\n\n<p>{text}</p>')
-    stashed, blocks = stash_html_blocks(markdown, "n0")
-    assert stashed == "# 标题\n\ncbslotn0x0\n\n## 之后 {#after}\n\ncbslotn0x1"
-    assert restore_html_blocks("<p>cbslotn0x0</p><p>cbslotn0x1</p>", blocks, "n0") == "".join(blocks)
+    page = (f'# 标题\n\n<p>{text}</p>\n<div class="w">\n<table><tr><td title="{text}">{text}</td></tr></table>\n'
+            f'</div>\n\n## 之后 {{#after}}\n\n<p>{text}</p>')
+    blocks: list[str] = []
+    stashed = split_html_blocks(page, lambda block: blocks.append(block) or f"slot{len(blocks) - 1}")
+    assert stashed == "# 标题\n\nslot0\n\n## 之后 {#after}\n\nslot1"
+    # Through Python-Markdown with the extension (and md_in_html, which would parse the blocks):
+    # every block comes out exactly as it went in, and no case text becomes a heading or an image.
+    html = md.Markdown(extensions=[HtmlBlocks(lambda: True), "md_in_html", "attr_list", "toc"]).convert(page)
+    assert html == f'<h1 id="_1">标题</h1>\n{blocks[0]}\n<h2 id="after">之后</h2>\n{blocks[1]}', html
 
 
 def test_a_poisoned_chart_cache_never_reaches_a_page(tmp_path):

@@ -22,8 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .figures import qualifier_parts, strip_zeros
 from .models import Indicator, Observation
+from .present import point_text as _value_text  # a figure's text has one home: casebook.present
 
 STAR = "*"
 
@@ -130,20 +130,9 @@ def points_from(observations: list[tuple[str, Observation]]) -> list[Point]:
     return out
 
 
-def _number(value: Decimal) -> str:
-    return f"{strip_zeros(value):,f}"
-
-
 def _pct(ratio: float) -> str:
     pct = ratio * 100
     return f"{pct:.0f}%" if abs(pct) >= 10 else f"{pct:.1f}%"
-
-
-def _value_text(p: Point, unit: str) -> str:
-    if not p.disclosed:
-        return f"{STAR}（脱敏）"
-    before, between, after = qualifier_parts(p.qualifier)  # 不足*人, *余万元, *人以上
-    return before + _number(p.amount) + between + unit + after
 
 
 def trend_summary(points: list[Point], unit: str) -> str:
@@ -277,9 +266,3 @@ def _render_uncached(spec: dict[str, Any]) -> str:
     from .chartsvg import draw
 
     return draw(spec)
-
-
-def value_text(point: Point, unit: str) -> str:
-    return _value_text(point, unit)
-
-

@@ -13,6 +13,7 @@ from . import __version__
 from .derive import completeness
 from .errors import emit, format_github, format_gitlab, format_json, format_text, shown
 from .models import FILE_MODELS
+from .present import STATE_LABELS, STATE_MARKS, STATES
 from .schema import combined_schema, dumps, kind_schema, write_schemas
 from .validate import load_casebook
 
@@ -63,12 +64,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def completeness_text(book, cells) -> str:
-    """The cluster × indicator matrix as plain text: ● disclosed, * desensitised, · missing."""
-    from .derive import STATE_LABELS, STATE_MARKS, ordered_clusters
+    """The cluster × indicator matrix as plain text, in the site's words and marks (present.STATES)."""
+    from .derive import ordered_clusters
 
     clusters = ordered_clusters(book)
     by = {(c.cluster_id, c.indicator_id): c for c in cells}
-    lines = ["", "数据完整度（● 已公开  * 已脱敏  · 缺失）", "",
+    legend = "  ".join(f"{s.mark} {s.label}" for s in STATES.values())
+    lines = ["", f"数据完整度（{legend}）", "",
              "\t".join(["指标", *[c.id for c in clusters]])]
     for ind_id, ind in book.indicators.items():
         marks = [STATE_MARKS[by[(c.id, ind_id)].state] for c in clusters]
@@ -76,6 +78,11 @@ def completeness_text(book, cells) -> str:
     totals = {s: sum(1 for c in cells if c.state == s) for s in STATE_LABELS}
     lines += ["", "合计：" + "，".join(f"{STATE_LABELS[s]} {n}" for s, n in totals.items())]
     return "\n".join(lines)
+
+
+def _state_choices() -> str:
+    *first, last = STATE_LABELS.values()
+    return f"{'、'.join(first)}还是{last}"
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -88,7 +95,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .mkdocs_plugin import build
+    from .mkdocs_plugin import build, open_session
     from .publish import BuildFailed, UnsafeSiteDir
 
     config = Path(args.config)
@@ -99,8 +106,17 @@ def _build(args: argparse.Namespace) -> int:
         emit(f"用法错误：找不到案例目录“{shown(args.cases)}”。提示：用 --cases 指向含有 clusters/ 的目录", err=True)
         return 2
     try:
-        target = build(config, Path(args.site_dir) if args.site_dir else None,
-                       Path(args.cases) if args.cases else None, strict=args.strict, verbose=args.verbose)
+        if args.docs_folder:  # the docs-folder host: an engine that runs no plugin builds the folder
+            from . import docsfolder
+
+            session = docsfolder.open_session(config, Path(args.cases) if args.cases else None, strict=args.strict)
+            target = docsfolder.build_with_engine(config, Path(args.docs_folder), Path(args.site_dir) if args.site_dir
+                                                  else None, session=session, verbose=args.verbose)
+            emit(f"网站已生成：{shown(target)}（经文档文件夹 {shown(args.docs_folder)}）")
+            return 0
+        # The command holds the build session and hands it to the host (MkDocs) to drive.
+        session = open_session(config, Path(args.cases) if args.cases else None, strict=args.strict)
+        target = build(config, Path(args.site_dir) if args.site_dir else None, verbose=args.verbose, session=session)
     except UnsafeSiteDir as exc:
         emit(f"用法错误：{exc}", err=True)
         return exc.exit_code
@@ -154,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json", "github", "gitlab"), default="text",
                        help="输出格式：text 文字（默认），json，github（GitHub Actions 注释），gitlab（GitLab 代码质量报告）")
     check.add_argument("--completeness", action="store_true",
-                       help="校验通过后列出每个组团 × 指标的数据是已公开、已脱敏还是缺失")
+                       help=f"校验通过后列出每个组团 × 指标的数据是{_state_choices()}")
     check.set_defaults(func=_check)
 
     new = sub.add_parser("new", help="新建一个组团文件（带中文注释的模板）",
@@ -178,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--config", default="mkdocs.yml", help="站点配置文件（默认 mkdocs.yml）")
     build.add_argument("--strict", action="store_true", help="出现任何警告即视为失败")
     build.add_argument("--verbose", action="store_true", help="显示详细过程")
+    build.add_argument("--docs-folder", metavar="目录",
+                       help="经文档文件夹构建：把全部页面和配置写入这个目录（不含本工具的插件，可交给任何兼容 MkDocs 的引擎），"
+                            "再由 mkdocs 构建并补上检索和下载文件")
     build.set_defaults(func=_build)
 
     serve = sub.add_parser("serve", help="本地预览，修改案例文件后自动刷新", description="本地预览网站；保存案例文件后自动重建并刷新浏览器。")

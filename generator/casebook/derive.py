@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .book import Casebook
 from .models import (
     CATEGORY_LABELS,
     PARTNER_KIND_LABELS,
@@ -19,7 +20,14 @@ from .models import (
     Partner,
     Strand,
 )
-from .validate import Casebook
+from .present import (
+    URLS,
+    StateName,
+    anchored,
+    cluster_title,
+    cluster_url,
+    disclosure,
+)
 
 ALLIANCE = "alliance"
 
@@ -45,7 +53,7 @@ class Linkable:
 
     @property
     def url(self) -> str:
-        return f"{self.owner.url}#{self.id}"
+        return anchored(self.owner.url, self.id)
 
 
 @dataclass(frozen=True)
@@ -67,18 +75,6 @@ class Derived:
 
     def lessons_for(self, owner_id: str) -> list[Lesson]:
         return self.lessons_by_owner.get(owner_id, [])
-
-
-def cluster_url(cluster_id: str) -> str:
-    return f"cases/{cluster_id}/"
-
-
-def indicator_url(indicator_id: str) -> str:
-    return f"indicators/{indicator_id}/"
-
-
-def cluster_title(cluster: Cluster) -> str:
-    return f"“{cluster.name}”组团"
 
 
 def ordered_clusters(book: Casebook) -> list[Cluster]:
@@ -112,7 +108,7 @@ def derive(book: Casebook) -> Derived:
     d = Derived()
     if book.alliance:
         a = book.alliance
-        owner = Owner(ALLIANCE, a.id, a.name, "alliance/")
+        owner = Owner(ALLIANCE, a.id, a.name, URLS.alliance)
         d.owners[ALLIANCE] = owner
         for kind, items in (("Mechanism", a.mechanisms), ("Strand", a.strands), ("Example", a.examples)):
             for item in items:
@@ -198,26 +194,15 @@ def _split(text: str) -> list[str]:
     return [p for p in text.split("|") if p]
 
 
-def disclosure(obs: Observation) -> str:
-    """'disclosed', 'desensitised' or 'missing' — the three states a figure can be in."""
-    if obs.value is None:
-        return "missing"
-    return "desensitised" if obs.value.value == "*" else "disclosed"
-
-
 @dataclass(frozen=True)
 class Cell:
     """Completeness of one cluster × indicator: the best state of its figures, and their sources."""
 
     cluster_id: str
     indicator_id: str
-    state: str  # disclosed, desensitised or missing
+    state: StateName  # disclosed, desensitised or missing (present.STATES says how each reads)
     count: int
     sources: tuple[str, ...]
-
-
-STATE_LABELS = {"disclosed": "已公开", "desensitised": "已脱敏", "missing": "缺失"}
-STATE_MARKS = {"disclosed": "●", "desensitised": "*", "missing": "·"}
 
 
 def completeness(book: Casebook) -> list[Cell]:
@@ -228,7 +213,8 @@ def completeness(book: Casebook) -> list[Cell]:
         for ind_id in book.indicators:
             mine = [o for o in cluster.observations if o.indicator == ind_id]
             states = {disclosure(o) for o in mine}
-            state = next((s for s in ("disclosed", "desensitised") if s in states), "missing")
+            state: StateName = ("disclosed" if "disclosed" in states else
+                                "desensitised" if "desensitised" in states else "missing")
             refs = tuple(dict.fromkeys(o.source or cluster.source for o in mine if o.value is not None))
             cells.append(Cell(cluster.id, ind_id, state, len(mine), refs))
     return cells

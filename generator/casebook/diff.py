@@ -22,11 +22,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .derive import cluster_title, disclosure
+from .book import Casebook
 from .errors import CasebookError, CaseError, shown
-from .figures import format_figure
 from .models import Observation
-from .validate import Casebook, load_casebook
+from .present import cluster_title, disclosure, figure_text, when_text
+from .validate import load_casebook
 
 WORKTREE = "工作区"
 CHANGE_LABELS = {"changed": "数值改变", "added": "新增", "removed": "删除", "desensitised": "变为脱敏",
@@ -143,18 +143,6 @@ def _owners(book: Casebook) -> dict[str, tuple[str, list[Observation]]]:
     return out
 
 
-def _figure_text(obs: Observation) -> str:
-    fig = obs.value
-    return format_figure(None if fig is None else fig.value, obs.qualifier, obs.unit)
-
-
-def _when(obs: Observation) -> str:
-    parts = [f"{obs.year}年"] if obs.year is not None else []
-    if obs.period:
-        parts.append(obs.period)
-    return " · ".join(parts) or "未注明"
-
-
 def _keyed(observations: list[Observation]) -> dict[tuple[Any, ...], Observation]:
     seen: dict[tuple[Any, ...], int] = defaultdict(int)
     out = {}
@@ -178,7 +166,7 @@ def _figure_changes(old: Casebook, new: Casebook) -> list[FigureChange]:
             assert obs is not None
             ind = new.indicators.get(obs.indicator) or old.indicators.get(obs.indicator)
             if a is not None and b is not None:
-                if _figure_text(a) == _figure_text(b):
+                if figure_text(a) == figure_text(b):
                     continue
                 states = (disclosure(a), disclosure(b))
                 change = {("disclosed", "desensitised"): "desensitised", ("desensitised", "disclosed"): "disclosed",
@@ -186,8 +174,8 @@ def _figure_changes(old: Casebook, new: Casebook) -> list[FigureChange]:
             else:
                 change = "added" if a is None else "removed"
             changes.append(FigureChange(
-                owner_id, name, obs.indicator, ind.name if ind else obs.indicator, _when(obs), obs.scope or "",
-                change, _figure_text(a) if a else None, _figure_text(b) if b else None))
+                owner_id, name, obs.indicator, ind.name if ind else obs.indicator, when_text(obs), obs.scope or "",
+                change, figure_text(a) if a else None, figure_text(b) if b else None))
     return changes
 
 

@@ -2,8 +2,9 @@
 casebook and for each indicator, described by a Frictionless ``datapackage.json``.
 
 Each row carries owner (cluster or alliance), indicator, year, value — a number, or '*' where the
-source is desensitised, or empty where unknown — unit, disclosure state and source. Files are
-byte-for-byte reproducible (no timestamps), so an unchanged casebook publishes unchanged files.
+source is desensitised, or empty where the source gives none — unit, disclosure state (in the
+site's words: present.STATES) and source. Files are byte-for-byte reproducible (no timestamps), so
+an unchanged casebook publishes unchanged files.
 """
 
 from __future__ import annotations
@@ -17,13 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .derive import Derived, disclosure
+from .book import Casebook
+from .derive import Derived
 from .escaping import spreadsheet_text
 from .figures import strip_zeros
-from .store import code_digest, content_hash
-from .validate import Casebook
+from .present import (
+    DATAPACKAGE_PATH,
+    STATE_LABELS,
+    STATES,
+    disclosure,
+    download_path,
+    download_stem,
+    source_label,
+)
+from .store import Store, code_digest, content_hash
 
-DOWNLOADS = "downloads"
 # (key in JSON, column title in CSV/XLSX, Frictionless type)
 COLUMNS: list[tuple[str, str, str]] = [
     ("owner_id", "组团标识", "string"),
@@ -40,7 +49,6 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("quote", "原文", "string"),
     ("source", "来源", "string"),
 ]
-DISCLOSURE_LABELS = {"disclosed": "已公开", "desensitised": "已脱敏（*）", "missing": "未知"}
 
 
 @dataclass(frozen=True)
@@ -72,25 +80,12 @@ def rows(book: Casebook, d: Derived, indicator_id: str | None = None) -> list[di
                 "qualifier": obs.qualifier or "",
                 "value": value,
                 "unit": obs.unit or (ind.unit if ind else ""),
-                "disclosure": DISCLOSURE_LABELS[disclosure(obs)],
+                "disclosure": STATE_LABELS[disclosure(obs)],
                 "scope": obs.scope or "",
                 "quote": obs.quote or "",
-                "source": _source_label(book, obs.source or owner_source),
+                "source": source_label(book.sources, obs.source or owner_source),
             })
     return out
-
-
-def _source_label(book: Casebook, ref: str | None) -> str:
-    if not ref:
-        return ""
-    doc_id, _, section_id = ref.partition("/")
-    doc = book.sources.get(doc_id)
-    if doc is None:
-        return ref
-    for sec in doc.sections:
-        if sec.id == section_id:
-            return f"{doc.title} · {sec.title}"
-    return doc.title
 
 
 def _cell(value: Any) -> Any:
@@ -187,43 +182,40 @@ Table = tuple[str, str, list[dict[str, Any]]]  # (file stem, title, rows)
 
 def download_tables(book: Casebook, d: Derived) -> tuple[list[Table], list[str]]:
     """The tables to publish (the whole casebook, then one per indicator) and the source titles."""
-    tables = [("casebook", "全部数据", rows(book, d))]
-    tables += [(f"indicators/{ind_id}", ind.name, rows(book, d, ind_id)) for ind_id, ind in book.indicators.items()]
+    tables = [(download_stem(), "全部数据", rows(book, d))]
+    tables += [(download_stem(ind_id), ind.name, rows(book, d, ind_id)) for ind_id, ind in book.indicators.items()]
     return tables, [s.title for s in book.sources.values()]
 
 
 def download_paths(tables: list[Table]) -> list[str]:
-    return [f"{DOWNLOADS}/{stem}.{ext}" for stem, _, _ in tables for ext in ("csv", "xlsx", "json")] + [
-        f"{DOWNLOADS}/datapackage.json"]
+    return [download_path(stem, ext) for stem, _, _ in tables for ext in ("csv", "xlsx", "json")] + [DATAPACKAGE_PATH]
 
 
-def build_downloads(book: Casebook, d: Derived, cache: Path | None = None) -> list[DataFile]:
-    return write_downloads(*download_tables(book, d), cache)
-
-
-def start_downloads(tables: list[Table], source_titles: list[str], cache: Path | None,
-                    out_dir: Path) -> Future[list[str]]:
+def start_downloads(tables: list[Table], source_titles: list[str], cache_dir: Path | None,
+                    out_dir: Path) -> Future[list[tuple[str, str | None]]]:
     """Write the downloads into ``out_dir`` from a second process while the pages are built: at
     province scale the workbooks are seconds of work, and a build has two cores. ``result()``
-    waits, and gives the paths written (see :func:`move_downloads`).
+    waits, and gives the paths written, each with its cache key when it was made afresh (see
+    :func:`move_downloads`, which keeps it in the build's store).
 
     A plain child interpreter fed through a pipe, not multiprocessing: spawn would re-run the
-    caller's main script, fork is unsafe under the live-preview server's threads."""
+    caller's main script, fork is unsafe under the live-preview server's threads. The child only
+    reads the build cache (in ``cache_dir``): the parent holds its write transaction."""
     import pickle
     import subprocess
     import sys
     from concurrent.futures import ThreadPoolExecutor
 
-    payload = pickle.dumps((tables, source_titles, cache, out_dir), protocol=pickle.HIGHEST_PROTOCOL)
+    payload = pickle.dumps((tables, source_titles, cache_dir, out_dir), protocol=pickle.HIGHEST_PROTOCOL)
     # -I: the installed package, never a 'casebook' folder that happens to be in the working directory
     proc = subprocess.Popen([sys.executable, "-I", "-c", "from casebook.downloads import _child; _child()"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
-    def wait() -> list[str]:
+    def wait() -> list[tuple[str, str | None]]:
         out, err = proc.communicate(payload)
         if proc.returncode != 0:
             raise RuntimeError("生成下载文件失败：" + err.decode("utf-8", "replace")[-2000:])
-        return out.decode("utf-8").splitlines()
+        return [(path, key or None) for path, _, key in (line.partition("\t") for line in out.decode("utf-8").splitlines())]
 
     pool = ThreadPoolExecutor(1)
     future = pool.submit(wait)
@@ -231,13 +223,16 @@ def start_downloads(tables: list[Table], source_titles: list[str], cache: Path |
     return future
 
 
-def move_downloads(paths: list[str], out_dir: Path, site_dir: Path) -> None:
+def move_downloads(written: list[tuple[str, str | None]], out_dir: Path, site_dir: Path,
+                   store: Store | None = None) -> None:
     """Move the downloads written in ``out_dir`` into the site, leaving a file that already has the
-    same bytes as it is (an incremental build keeps its time)."""
+    same bytes as it is (an incremental build keeps its time); those made afresh go into ``store``."""
     import shutil
 
-    for rel in paths:
+    for rel, key in written:
         src, dest = out_dir / rel, site_dir / rel
+        if key is not None and store is not None:
+            store.put("download", key, src.read_bytes())
         try:
             if dest.read_bytes() == src.read_bytes():
                 continue
@@ -252,40 +247,41 @@ def _child() -> None:
     import pickle
     import sys
 
-    from .store import write_atomic
+    from .store import open_store, write_atomic
 
-    tables, source_titles, cache, out_dir = pickle.loads(sys.stdin.buffer.read())
+    tables, source_titles, cache_dir, out_dir = pickle.loads(sys.stdin.buffer.read())
     written = []
-    for data in write_downloads(tables, source_titles, cache):
+    files, fresh = write_downloads(tables, source_titles, open_store(cache_dir))
+    for data in files:
         write_atomic(out_dir / data.path, data.content)
-        written.append(data.path)
+        written.append(f"{data.path}\t{fresh.get(data.path, '')}")
     sys.stdout.write("\n".join(written))
 
 
-def write_downloads(tables: list[Table], source_titles: list[str], cache: Path | None = None) -> list[DataFile]:
-    """Every download. The workbook and JSON of a table whose CSV has not changed come from
-    ``cache`` (a directory kept between builds): at province scale writing them is most of the cost."""
+def write_downloads(tables: list[Table], source_titles: list[str],
+                    cache: Store | None = None) -> tuple[list[DataFile], dict[str, str]]:
+    """Every download, and the cache key of each workbook and JSON made afresh (by path). Those of a
+    table whose CSV has not changed come from ``cache`` (the build store): at province scale writing
+    them is most of the cost."""
     files: list[DataFile] = []
+    fresh: dict[str, str] = {}
     resources = []
 
-    def cached(kind: str, key: str, make: Callable[[], bytes]) -> bytes:
-        path = cache / f"{key}.{kind}" if cache is not None else None
-        if path is not None and path.is_file():
-            return path.read_bytes()
-        content = make()
-        if path is not None:
-            from .store import write_atomic
-
-            write_atomic(path, content)
+    def cached(kind: str, key: str, make: Callable[[], bytes], path: str) -> bytes:
+        content = cache.get("download", f"{key}.{kind}") if cache is not None else None
+        if content is None:
+            content = make()
+            fresh[path] = f"{key}.{kind}"
         return content
 
     def add(stem: str, data: list[dict[str, Any]], title: str) -> None:
         csv_bytes = to_csv(data)
         key = content_hash(csv_bytes, title, code_digest())
-        for ext, content, media in (("csv", csv_bytes, "text/csv"),
-                                    ("xlsx", cached("xlsx", key, lambda: to_xlsx(data, title)), None),
-                                    ("json", cached("json", key, lambda: to_json(data)), "application/json")):
-            path = f"{DOWNLOADS}/{stem}.{ext}"
+        for ext, content, media in (
+                ("csv", csv_bytes, "text/csv"),
+                ("xlsx", cached("xlsx", key, lambda: to_xlsx(data, title), download_path(stem, "xlsx")), None),
+                ("json", cached("json", key, lambda: to_json(data), download_path(stem, "json")), "application/json")):
+            path = download_path(stem, ext)
             files.append(DataFile(path, content))
             resource: dict[str, Any] = {
                 "name": f"{stem.replace('/', '-')}-{ext}", "title": title, "path": path.split("/", 1)[1],
@@ -306,11 +302,12 @@ def write_downloads(tables: list[Table], source_titles: list[str], cache: Path |
         "profile": "data-package",
         "name": "casebook",
         "title": "共富案例库数据",
-        "description": "案例库中的全部指标数据。数值列为 * 表示原文脱敏、未公开，不是 0；为空表示未知。"
+        "description": "案例库中的全部指标数据。数值列为 * 表示原文脱敏、未公开，不是 0；"
+                       f"为空表示{STATES['missing'].note}（公开状态为“{STATES['missing'].label}”）。"
                        "CSV 中以 = + - @ 开头的文字前加了一个单引号（'），以免电子表格把它当作公式执行。",
         "sources": [{"title": title} for title in source_titles],
         "resources": resources,
     }
-    files.append(DataFile(f"{DOWNLOADS}/datapackage.json",
+    files.append(DataFile(DATAPACKAGE_PATH,
                           (json.dumps(package, ensure_ascii=False, indent=1) + "\n").encode("utf-8")))
-    return files
+    return files, fresh

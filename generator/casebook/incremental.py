@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +22,15 @@ from .store import content_hash, tree_digest, write_atomic
 MANIFEST_VERSION = 1
 
 
-def global_key(config_file: Path, overrides: Path | None, code: str, nav: Any, file_uris: list[str],
-               extra: Any) -> str:
-    """What every page depends on; any change to it means a full build."""
+def global_key(config_file: Path, overrides: Path | None, code: str, host: Any) -> str:
+    """What every page depends on; any change to it means a full build. ``host``: what the host
+    adds (its loaded settings, navigation, file list, versions)."""
     material = {
         "manifest": MANIFEST_VERSION,
         "config": config_file.read_text(encoding="utf-8") if config_file.is_file() else "",
         "overrides": tree_digest(overrides),
         "code": code,
-        "versions": [version("mkdocs"), version("mkdocs-material")],
-        "nav": nav,
-        "files": sorted(file_uris),
-        "extra": extra,
+        "host": host,
     }
     return content_hash(json.dumps(material, sort_keys=True, ensure_ascii=False, default=_stable))
 
@@ -45,17 +41,6 @@ def _stable(value: Any) -> str:
     if callable(value) and hasattr(value, "__qualname__"):
         return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
     return re.sub(r" at 0x[0-9a-fA-F]+", "", str(value))
-
-
-def config_values(config) -> dict:
-    """Loaded settings every page shows (after !ENV, INHERIT): part of the incremental build's key."""
-    keys = ("site_name", "site_url", "site_description", "site_author", "copyright", "repo_url", "repo_name",
-            "edit_uri", "use_directory_urls", "markdown_extensions", "mdx_configs", "extra", "hooks")
-    values = {k: config.get(k) for k in keys}
-    values["theme"] = dict(config.theme)
-    values["hook_code"] = [Path(h).read_text(encoding="utf-8") for h in (config.get("hooks") or [])
-                           if isinstance(h, str) and Path(h).is_file()]
-    return values
 
 
 def manifest_path(cache_dir: Path, target: Path) -> Path:

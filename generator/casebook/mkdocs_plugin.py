@@ -1,16 +1,18 @@
-"""MkDocs adapter: hands the library's pages, assets, search index and incremental-build decisions
-to MkDocs. What to build, how to key it and how to index it live in the library modules it calls.
+"""MkDocs adapter: hooks only. Each MkDocs event is one call into the library's build session
+(:mod:`casebook.session`), which owns validation, rendering, the cache, page keys, the registered
+outputs (search index, downloads), the finishing of each page, staging and publishing; this module
+only translates between it and MkDocs' objects (files, navigation, pages, settings, logging).
 
-Registered as the ``casebook`` plugin (entry point in pyproject.toml). Library errors become
-PluginError here and nowhere else, so `mkdocs build` fails with the same Chinese messages as
-`casebook check`.
+Registered as the ``casebook`` plugin (entry point in pyproject.toml); ProperDocs, the maintained
+MkDocs 1.x fork, loads it unchanged. Library errors become PluginError here and nowhere else, so
+`mkdocs build` fails with the same Chinese messages as `casebook check`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import secrets
+from importlib.metadata import version
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -20,22 +22,16 @@ from mkdocs.exceptions import ConfigurationError, PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
-from . import incremental
-from .downloads import download_paths, move_downloads
-from .errors import emit, shown
-from .escaping import html_title, plain_meta
-from .render import Site, chart_ids, inline_charts, restore_html_blocks, stash_html_blocks
-from .sanitize import kept_id, sanitize
-from .search import SearchDoc, SearchIndex, docs_from_json, docs_to_json, page_documents, use_casebook_worker
-from .site import CACHE_ENV, CASES_ENV, content_nav, prepare_site
-from .store import code_digest, content_hash, open_store
+from .mdstash import HtmlBlocks
+from .session import PREVIEW, BuildSession, Settings
+from .site import content_nav
 
 log = logging.getLogger("mkdocs.plugins.casebook")
 
 
 class CasebookConfig(Config):
     cases = c.Type(str, default="cases")
-    # Rendered chart SVGs, by spec hash; an unchanged chart is never rendered twice across builds.
+    # The build cache (charts, pages, parsed files, downloads, manifests), kept across builds.
     cache_dir = c.Type(str, default=".cache/casebook")
 
 
@@ -48,263 +44,128 @@ class _GeneratedFile(File):
         return not self.unchanged and super().is_modified()
 
 
-def _generated_file(config: MkDocsConfig, path: str, content: str | bytes) -> _GeneratedFile:
-    made = _GeneratedFile.generated(config, path, content=content)
-    # MkDocs annotates File.generated as returning File, though it builds cls(...): narrowed here.
-    assert isinstance(made, _GeneratedFile)
-    return made
+def settings(config: MkDocsConfig, cases: Path | None = None, cache_dir: Path | None = None) -> Settings:
+    """The session's settings from MkDocs' (``cases``/``cache_dir``: the command line's, first)."""
+    project = Path(config.config_file_path or "mkdocs.yml").resolve().parent
+    plugin = config.plugins.get("casebook")
+    options = plugin.config if isinstance(plugin, CasebookPlugin) else {}
+    return Settings(
+        project=project, config_file=Path(config.config_file_path or project / "mkdocs.yml").resolve(),
+        cases=(project / (cases or PREVIEW.cases or options.get("cases") or "cases")).resolve(),
+        cache_dir=(project / (cache_dir or options.get("cache_dir") or ".cache/casebook")).resolve(),
+        docs_dir=Path(config.docs_dir), site_dir=Path(config.site_dir),
+        overrides=Path(config.theme.custom_dir) if config.theme.custom_dir else None)
 
 
 class CasebookPlugin(BasePlugin[CasebookConfig]):
-    site: Site | None = None
-    _generated: set[str]
-    _stash: dict[str, list[str]]
-    # Unguessable per build, so no text in a case file can pose as a placeholder.
-    _nonce = ""
-    # Set by build() for an incremental build: the manifest of the site being replaced, and where it is.
-    previous: dict | None = None
-    previous_site: Path | None = None
-    # After a build: the manifest describing it (build() saves it once the site is published).
-    manifest: dict | None = None
+    session: BuildSession | None = None
 
-    def _cases_dir(self, config) -> Path:
-        base = Path(config.config_file_path or ".").parent
-        return (base / (os.environ.get(CASES_ENV) or self.config.cases)).resolve()
-
-    def _cache_dir(self, config) -> Path:
-        base = Path(config.config_file_path or ".").parent
-        return (base / (os.environ.get(CACHE_ENV) or self.config.cache_dir)).resolve()
+    def use(self, session: BuildSession) -> None:
+        """Build with the caller's session (the CLI's), not one made from the settings."""
+        self.session = session
 
     # First, so Material's search plugin can be relieved of indexing before it starts.
     @event_priority(100)
     def on_config(self, config):
-        overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
-        from .publish import BuildFailed, UnsafeSiteDir, checked_site_dir, downloads_dir
-
         _guard_host_logging()
-
-        # `mkdocs build -d DIR` empties DIR: never one that holds or lies inside the editor's files.
+        if self.session is None:  # `mkdocs build` / `properdocs build`: a session of its own
+            self.session = BuildSession(settings(config))
         try:
-            checked_site_dir(Path(config.site_dir), protected_paths(config, self),
-                             Path(config.config_file_path or "mkdocs.yml").resolve().parent)
-        except (UnsafeSiteDir, BuildFailed) as exc:
-            raise PluginError(str(exc)) from exc
-        cache = self._cache_dir(config)
-        cache.mkdir(parents=True, exist_ok=True)
-        from .store import committed_files
-
-        if planted := committed_files(cache):
-            raise PluginError(f"构建缓存“{shown(cache)}”中有提交进版本库的文件（如 {shown(planted[0])}），不予使用："
-                              "缓存中的页面和下载文件会原样发布。提示：运行 git rm -r --cached .cache 并提交，再重新构建")
-        cases = self._cases_dir(config)
-        # The downloads are written by a second process while pages are rendered and built.
-        self._downloads_dir = downloads_dir(Path(config.site_dir))
-        self._preview_errors: list[str] = []
-        try:
-            self.site = prepare_site(cases, overrides, cache, self._downloads_dir, Path(config.docs_dir))
+            site = self.session.prepare(Path(config.site_dir))
         except Exception as exc:  # the library's own errors, in Chinese, with file:line:col
-            self.on_build_error(exc)
-            if not _PREVIEW.active:
-                raise PluginError(str(exc)) from exc
-            self._last_good_shown = cases in _PREVIEW.last_good
-            self.site = _PREVIEW.fallback(cases, exc)
-            # The hand-written pages may be what is broken (a name MkDocs cannot read): while the
-            # errors show, MkDocs reads none of them; the real folder stays watched (on_serve).
-            _PREVIEW.docs_dirs.add(Path(config.docs_dir))
-            config.docs_dir = _PREVIEW.empty_docs()
-            self._preview_errors = str(exc).splitlines() or [type(exc).__name__]
-            for line in self._preview_errors:
-                log.error("%s", line)
-        else:
-            if _PREVIEW.active:
-                _PREVIEW.last_good[cases] = self.site
+            raise PluginError(str(exc)) from exc
+        config.docs_dir = str(self.session.docs_dir)
+        config.markdown_extensions.append(HtmlBlocks(self.session.wants_stash))
         _relieve_material_search(config)
-        stats = self.site.chart_stats
-        log.info("casebook: %d pages generated in %.2f s; charts %d rendered, %d from cache (%.2f s rendering)",
-                 len(self.site.pages), self.site.generation_seconds, stats.rendered, stats.cached, stats.seconds)
         if config.nav is None:
-            config.nav = self.site.nav + content_nav(Path(config.docs_dir), self.site.section_pages,
-                                                       {p.path: p.title for p in self.site.pages})
-        for css in self.site.stylesheets:
+            config.nav = site.nav + content_nav(Path(config.docs_dir), site.section_pages,
+                                                  {p.path: p.title for p in site.pages})
+        for css in site.stylesheets:
             if css not in config.extra_css:
                 config.extra_css.append(css)
         polyfills = config.extra.setdefault("polyfills", [])
-        for js in self.site.polyfills:
+        for js in site.polyfills:
             if js not in polyfills:
                 polyfills.append(js)
-        for js in self.site.scripts:
+        for js in site.scripts:
             if js not in [str(s) for s in config.extra_javascript]:
                 config.extra_javascript.append(js)
         return config
 
     def on_files(self, files: Files, config) -> Files:
-        assert self.site is not None
-        self._generated = {page.path for page in self.site.pages}
-        self._stash, self._nonce = {}, secrets.token_hex(8)
-        self._docs: dict[str, tuple[str, str, list[SearchDoc]]] = {}
-        hashes: dict[str, str] = {}
-        made: list[_GeneratedFile] = []
-        for page in self.site.pages:
-            svgs = [self.site.chart_svgs.get(i, "") for i in chart_ids(page.content)]
-            hashes[page.path] = content_hash(page.content, *svgs)
-            made.append(_generated_file(config, page.path, page.content))
-        for asset in self.site.assets:
-            hashes[asset.path] = content_hash(asset.content)
-            made.append(_generated_file(config, asset.path, asset.content))
-        for f in made:
-            files.append(f)
-        # Hand-written pages too are judged by their content, not by file times.
-        written = [(doc.src_uri, src) for doc in files.documentation_pages()
-                   if (src := doc.abs_src_path) and doc.src_uri not in hashes]
-        for src_uri, src in written:
-            hashes[src_uri] = content_hash(Path(src).read_bytes())
-        self._files = files
-        overrides = Path(config.theme.custom_dir) if config.theme.custom_dir else None
-        key = incremental.global_key(
-            Path(config.config_file_path or "mkdocs.yml"), overrides, code_digest(), [config.nav, incremental.config_values(config)],
-            [f.src_uri for f in files] + download_paths(self.site.download_tables), [config.extra_css, [str(j) for j in config.extra_javascript], config.extra])
-        self.manifest = {"global": key, "files": hashes}
-        previous = self.previous
-        if previous is not None and previous.get("global") == key:
-            for f in made:
-                f.unchanged = previous["files"].get(f.src_uri) == hashes[f.src_uri]
-            # Hand-written pages are always rebuilt (they are few): their front matter (icon, subtitle,
-            # status) shows in every page's navigation, and only a page that is read has it.
-        elif previous is not None:
-            # Something every page depends on changed: start again from an empty directory.
+        assert self.session is not None
+        hand_written = [(f.src_uri, Path(f.abs_src_path)) for f in files.documentation_pages() if f.abs_src_path]
+        host_key = [config.nav, _config_values(config), [f.src_uri for f in files],
+                    [config.extra_css, [str(j) for j in config.extra_javascript], config.extra],
+                    [version("mkdocs"), version("mkdocs-material")]]
+        plan = self.session.plan(hand_written, host_key)
+        for item in plan.files:
+            made = _GeneratedFile.generated(config, item.path, content=item.content)
+            assert isinstance(made, _GeneratedFile)  # annotated as File, though it builds cls(...)
+            made.unchanged = item.unchanged
+            files.append(made)
+        if plan.clean:
             from mkdocs.utils import clean_directory
 
             clean_directory(config.site_dir)
-            self.previous = None
+        self._files = files
         return files
 
     def on_nav(self, nav, config, files):
         # Section and page titles of the navigation are printed raw on every page (and the 404).
+        assert self.session is not None
         for item in _nav_items(nav.items):
             if item.title is not None:
-                item.title = html_title(item.title)
+                item.title = self.session.plain_title(item.title)
         return nav
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
-        if page.file.src_uri not in self._generated:
-            return markdown
-        markdown, self._stash[page.file.src_uri] = stash_html_blocks(markdown, self._nonce)
+        assert self.session is not None
+        self.session.begin_page(page.file.src_uri)
         return markdown
 
     def on_page_content(self, html: str, page, config, files) -> str:
-        blocks = self._stash.pop(page.file.src_uri, None)
-        if blocks is not None:
-            html = restore_html_blocks(html, blocks, self._nonce)
-        html = sanitize(html)
-        _plain_titles(page)
-        self._docs[page.file.src_uri] = page_documents(page.url, page.title or "", html)
-        return html
+        assert self.session is not None
+        # Every title as plain text, set once MkDocs has derived them and before a template prints
+        # them: the page's own (navigation, front matter or first heading), its front matter, its TOC.
+        page.meta = self.session.plain_meta(page.meta)
+        page.title = self.session.plain_title(page.title)
+        if hasattr(page.toc, "items"):  # a TableOfContents once the page is rendered
+            page.toc.items = self.session.plain_toc(page.toc.items)
+        return self.session.finish_page(page.file.src_uri, page.url, page.title, html)
 
     def on_post_page(self, output: str, page, config) -> str:
-        assert self.site is not None
-        return use_casebook_worker(inline_charts(output, self.site.chart_svgs))
+        assert self.session is not None
+        return self.session.finish_output(output)
 
     def on_post_template(self, output_content: str, template_name: str, config) -> str:
-        return use_casebook_worker(output_content)  # 404.html has the search box too
+        assert self.session is not None
+        return self.session.finish_template(output_content)  # 404.html has the search box too
 
     def on_post_build(self, config) -> None:
-        import time
-
-        t0 = time.perf_counter()
-        # Downloads come from the second process; a file whose bytes are unchanged is left as it was.
-        assert self.site is not None
-        if self.site.downloads is not None:
-            move_downloads(self.site.downloads.result(), self._downloads_dir, Path(config.site_dir))
-        if self.previous is not None and self.previous_site is not None:
-            # Everything this build did not write is the published site's, unchanged: linked in,
-            # now that nothing more will be written in place (later writes replace, never modify).
-            incremental.link_unchanged(self.previous_site, Path(config.site_dir), self.previous["tree"])
-        t1 = time.perf_counter()
-        # Pages an incremental build skipped keep the search documents they had.
-        earlier = (self.previous or {}).get("search", {})
-        index, entries = SearchIndex(store=open_store(self._cache_dir(config))), {}
-        for f in self._files.documentation_pages():
-            if f.src_uri in self._docs:
-                entry = self._docs[f.src_uri]
-            elif f.src_uri in earlier:
-                entry = docs_from_json(earlier[f.src_uri])
-            else:
-                raise PluginError(f"内部错误：页面 {f.src_uri} 没有检索内容。提示：删除 .cache/casebook/builds 后重新构建")
-            index.add_docs(*entry)
-            entries[f.src_uri] = docs_to_json(entry)
-        stats = index.write(Path(config.site_dir), (self.previous or {}).get("search_files"))
-        assert self.manifest is not None
-        self.manifest.update(stamp=stats["stamp"], search=entries, search_files=stats["hashes"])
-        log.info("casebook: search index of %d documents in %d shards (%.1f MB); waited %.2f s for downloads, "
-                 "%.2f s for the index", stats["docs"], stats["shards"], stats["bytes"] / 1e6, t1 - t0,
-                 time.perf_counter() - t1)
-        if self._preview_errors:
-            _PREVIEW.show_errors(Path(config.site_dir), self._preview_errors, self._last_good_shown)
+        assert self.session is not None
+        self.session.finish(Path(config.site_dir), [f.src_uri for f in self._files.documentation_pages()])
 
     def on_build_error(self, error) -> None:
-        import contextlib
-        import shutil
-
-        # Let the downloads process finish first, or it would recreate the folder being removed.
-        if self.site is not None and self.site.downloads is not None:
-            with contextlib.suppress(Exception):
-                self.site.downloads.result(timeout=120)
-        if getattr(self, "_downloads_dir", None) is not None:
-            shutil.rmtree(self._downloads_dir, ignore_errors=True)
+        if self.session is not None:
+            self.session.abort()
 
     def on_serve(self, server, config, builder):
-        server.watch(str(self._cases_dir(config)))
-        for docs in _PREVIEW.docs_dirs:
-            server.watch(str(docs))
+        assert self.session is not None
+        for path in self.session.watched():
+            server.watch(str(path))
         return server
 
 
-class _Preview:
-    """The live preview (`casebook serve`): while a case file is broken, the last good site stays
-    served with the Chinese errors laid over every page, and the next good save replaces it."""
-
-    def __init__(self) -> None:
-        self.active = False
-        self.last_good: dict[Path, Site] = {}
-        self.docs_dirs: set[Path] = set()
-        self._empty: Path | None = None
-
-    def empty_docs(self) -> str:
-        import tempfile
-
-        if self._empty is None or not self._empty.is_dir():
-            self._empty = Path(tempfile.mkdtemp(prefix="casebook-preview-docs-"))
-        return str(self._empty)
-
-    def fallback(self, cases: Path, exc: Exception) -> Site:
-        from dataclasses import replace
-
-        from .render import SitePage, package_assets
-
-        good = self.last_good.get(cases)
-        if good is not None:
-            return replace(good, downloads=None)  # its downloads were moved into the last site already
-        page = SitePage("index.md", "", "案例文件有错误", "# 案例文件有错误\n\n按页面上方的提示修正后，预览会自动刷新。\n")
-        return Site(pages=[page], assets=package_assets(), nav=[{"首页": "index.md"}])
-
-    @staticmethod
-    def show_errors(site_dir: Path, errors: list[str], last_good: bool) -> None:
-        from markupsafe import escape
-
-        items = "".join(f"<li>{escape(e)}</li>" for e in errors[:200])
-        more = f"<p>……另有 {len(errors) - 200} 个问题，见终端输出。</p>" if len(errors) > 200 else ""
-        banner = ('<div class="cb-preview-errors" role="alert" style="position:sticky;top:0;z-index:10;'
-                  'background:#fff4f4;color:#7a0000;border-bottom:3px solid #c00;padding:.8rem 1.2rem;'
-                  'font-size:.8rem;max-height:50vh;overflow:auto"><strong>案例文件有错误，网站未更新。'
-                  f'{"下面显示的是上一次正确的版本；" if last_good else ""}修正并保存后会自动刷新。</strong>'
-                  f'<ul style="margin:.4rem 0 0 1rem">{items}</ul>{more}</div>')
-        for page in site_dir.rglob("*.html"):
-            html = page.read_text(encoding="utf-8")
-            at = html.find(">", html.find("<body")) + 1 if "<body" in html else 0
-            page.write_text(html[:at] + banner + html[at:], encoding="utf-8")
-
-
-_PREVIEW = _Preview()
+def _config_values(config) -> dict:
+    """Loaded settings every page shows (after !ENV, INHERIT): part of the incremental build's key."""
+    keys = ("site_name", "site_url", "site_description", "site_author", "copyright", "repo_url", "repo_name",
+            "edit_uri", "use_directory_urls", "markdown_extensions", "mdx_configs", "extra", "hooks")
+    values = {k: config.get(k) for k in keys}
+    values["theme"] = dict(config.theme)
+    values["hook_code"] = [Path(h).read_text(encoding="utf-8") for h in (config.get("hooks") or [])
+                           if isinstance(h, str) and Path(h).is_file()]
+    return values
 
 
 def _nav_items(items) -> list:
@@ -312,34 +173,6 @@ def _nav_items(items) -> list:
     for item in items:
         out.append(item)
         out += _nav_items(getattr(item, "children", None) or [])
-    return out
-
-
-def _plain_titles(page) -> None:
-    """Every title of a page as plain text (see escaping.plain_title), set once MkDocs has derived
-    them from the rendered page and before any template prints them: the page's own (from the
-    navigation, front matter or first heading), its front matter, and its table of contents
-    (heading text; ids, printed raw in links, escaped — and entries for headings whose id the
-    sanitiser removed are left out, their sub-entries moving up)."""
-    page.meta = plain_meta(page.meta)
-    page.title = html_title(page.title or "")
-    if hasattr(page.toc, "items"):  # a TableOfContents once the page is rendered
-        page.toc.items = _plain_toc(page.toc.items)
-
-
-def _plain_toc(entries: list) -> list:
-    from markupsafe import escape
-
-    out = []
-    for entry in entries:
-        children = _plain_toc(entry.children)
-        if not kept_id(entry.id):
-            out += children
-            continue
-        entry.title = html_title(entry.title)
-        entry.id = str(escape(entry.id))
-        entry.children = children
-        out.append(entry)
     return out
 
 
@@ -410,97 +243,59 @@ class _DropDirtyWarning(logging.Filter):
         return "'dirty' build" not in record.getMessage()
 
 
-def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = None,
-          strict: bool = False, verbose: bool = False, incremental_build: bool = True) -> Path:
-    """Build the site atomically: into a staging directory, then swapped in whole (see publish).
-
-    A site directory that would put the editor's files at risk raises UnsafeSiteDir before anything
-    is written. On any failure the staging directory is removed, the previous site is left exactly
-    as it was, and BuildFailed carries the reason in Chinese. Builds of one site directory run one
-    at a time. When the published site was built by this casebook from the same configuration, only
-    changed pages are rebuilt (not in strict mode, which always checks every page).
-    """
-    from mkdocs.commands.build import build as mkdocs_build
+def open_session(config_file: Path, cases: Path | None = None, *, strict: bool = False,
+                 incremental_build: bool = True, cache_dir: Path | None = None) -> BuildSession:
+    """A build session for the project of ``config_file``, its settings read as MkDocs reads them;
+    raises BuildFailed, in Chinese, when they cannot be read."""
     from mkdocs.config import load_config
 
-    from . import publish as pub
     from .publish import BuildFailed
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    try:
+        probe = load_config(str(config_file))
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        if isinstance(exc, (ConfigurationError, OSError, SystemExit)):
+            raise BuildFailed(_reason(exc)) from exc
+        # Anything else while reading the settings (an INHERIT file that is not settings…).
+        raise BuildFailed(_reason(ConfigurationError(f"{type(exc).__name__}: {exc}"))) from exc
+    return BuildSession(settings(probe, cases, cache_dir), strict=strict, incremental_build=incremental_build)
+
+
+def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = None,
+          strict: bool = False, verbose: bool = False, incremental_build: bool = True,
+          cache_dir: Path | None = None, session: BuildSession | None = None) -> Path:
+    """Build the site with MkDocs, atomically (see BuildSession.run). ``session``: the caller's
+    (the CLI holds one), else one made for ``config_file``."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    from .publish import BuildFailed
+
     _quiet_mkdocs_logging(verbose)
-    if cases is not None:
-        os.environ[CASES_ENV] = str(Path(cases).resolve())
+    session = session or open_session(config_file, cases, strict=strict, incremental_build=incremental_build,
+                                      cache_dir=cache_dir)
     dirty_filter = _DropDirtyWarning()
     build_log = logging.getLogger("mkdocs.commands.build")
-    try:
+
+    def render(staging: Path, incremental: bool) -> None:
         try:
-            probe = load_config(str(config_file))
+            config = load_config(str(config_file), site_dir=str(staging), strict=session.strict)
+            plugin = config.plugins.get("casebook")
+            if isinstance(plugin, CasebookPlugin):
+                plugin.use(session)
+            build_log.addFilter(dirty_filter)
+            mkdocs_build(config, dirty=incremental)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            if isinstance(exc, (ConfigurationError, OSError, SystemExit)):
-                raise BuildFailed(_reason(exc)) from exc
-            # Anything else while reading the settings (an INHERIT file that is not settings…).
-            raise BuildFailed(_reason(ConfigurationError(f"{type(exc).__name__}: {exc}"))) from exc
-        plugin = probe.plugins.get("casebook")
-        cache_dir = plugin._cache_dir(probe) if isinstance(plugin, CasebookPlugin) else None
-        protected = protected_paths(probe, plugin)
-        project = Path(config_file).resolve().parent
-        target = pub.checked_site_dir(Path(site_dir) if site_dir else Path(probe.site_dir), protected, project)
-        protected["项目目录"] = project
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with pub.site_lock(target, list(protected.values())) as lock:
-                pub._step("locked")
-                previous = None
-                if incremental_build and not strict and cache_dir is not None and target.is_dir():
-                    previous = incremental.load_previous(cache_dir, target)
-                staging = pub.staging_dir(target, lock)
-                try:
-                    # An incremental build starts from an empty staging directory too: MkDocs writes what
-                    # changed, and the rest is linked in from the published site at the end (on_post_build).
-                    config = load_config(str(config_file), site_dir=str(staging), strict=strict)
-                    plugin = config.plugins.get("casebook")
-                    if plugin is not None:
-                        plugin.previous, plugin.previous_site = previous, target
-                    build_log.addFilter(dirty_filter)
-                    mkdocs_build(config, dirty=previous is not None)
-                except BaseException as exc:
-                    pub.discard(staging)
-                    if isinstance(exc, KeyboardInterrupt):
-                        raise
-                    raise BuildFailed(_reason(exc, target)) from exc
-                finally:
-                    build_log.removeFilter(dirty_filter)
-                pub._step("built")
-                pub.publish(staging, target, lock)
-                # The new site is published: what follows may fail without making the build a failure.
-                if plugin is not None and plugin.manifest is not None and cache_dir is not None:
-                    try:
-                        incremental.save(cache_dir, target, plugin.manifest)
-                    except OSError as exc:
-                        emit(f"注意：网站已发布，但未能记录构建清单（{pub.describe_os_error(exc)}）；下次构建将完整重建。",
-                             err=True)
-                pub._step("saved")
-        except OSError as exc:  # the site directory itself: read-only, full, not permitted
-            raise BuildFailed(pub.describe_os_error(exc, target)) from exc
-        return target
-    finally:
-        if cases is not None:
-            os.environ.pop(CASES_ENV, None)
+            raise BuildFailed(_reason(exc, Path(site_dir) if site_dir else session.settings.site_dir)) from exc
+        finally:
+            build_log.removeFilter(dirty_filter)
 
-
-def protected_paths(config, plugin) -> dict[str, Path]:
-    """What the editor owns, which no site directory may be, hold or lie inside."""
-    project = Path(config.config_file_path or "mkdocs.yml").resolve().parent
-    out = {"案例目录": plugin._cases_dir(config) if isinstance(plugin, CasebookPlugin) else project / "cases",
-           "页面目录（docs_dir）": Path(config.docs_dir), "git 仓库": project / ".git",
-           "配置文件": Path(config.config_file_path or project / "mkdocs.yml")}
-    if config.theme.custom_dir:
-        out["主题覆盖目录"] = Path(config.theme.custom_dir)
-    if isinstance(plugin, CasebookPlugin):
-        out["构建缓存"] = plugin._cache_dir(config)
-    return out
+    return session.run(render, Path(site_dir) if site_dir else None)
 
 
 def _reason(exc: BaseException, site: Path | None = None) -> str:
@@ -526,15 +321,15 @@ def _reason(exc: BaseException, site: Path | None = None) -> str:
 
 
 def serve(config_file: Path, cases: Path | None = None, dev_addr: str = "127.0.0.1:8000") -> None:
-    """Live preview: rebuilds when a page, template or case file changes, and reloads the browser."""
+    """Live preview: rebuilds when a page, template or case file changes, and reloads the browser.
+    MkDocs loads the settings afresh for each rebuild; ``cases`` reaches each one's session through
+    the preview's state, which lives as long as the server."""
     from mkdocs.commands.serve import serve as mkdocs_serve
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     _quiet_mkdocs_logging(True)
-    if cases is not None:
-        os.environ[CASES_ENV] = str(Path(cases).resolve())
-    _PREVIEW.active = True
+    PREVIEW.active, PREVIEW.cases = True, Path(cases).resolve() if cases is not None else None
     try:
         mkdocs_serve(str(config_file), livereload=True, dev_addr=dev_addr)
     finally:
-        _PREVIEW.active = False
+        PREVIEW.active, PREVIEW.cases = False, None

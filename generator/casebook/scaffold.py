@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import UsageError
 from .figures import QUALIFIERS
-from .models import SLUG_PATTERN
+from .models import PARTNER_KIND_LABELS, PROJECT_STATUS_LABELS, SLUG_PATTERN
 from .validate import PLACEHOLDER
 
 
@@ -63,10 +64,9 @@ models: []
 mechanisms: []
 # 举措：每项含 title、description，可加 terms
 measures: []
-# 合作方：每项含 name、kind（company 企业 / state_company 国有企业 / operator 运营商 / cooperative 合作社 /
-#   university 高校 / bank 金融机构 / platform 平台 / media 媒体 / government 政府部门 / other 其他）、role
+# 合作方：每项含 name、kind（{partner_kinds}）、role
 partners: []
-# 项目：每项含 name、description，可加 status（planned / under_construction / in_progress / completed / operating）
+# 项目：每项含 name、description，可加 status（{statuses}）
 projects: []
 # 口号与提法，逐字照录
 slogans: []
@@ -97,11 +97,20 @@ def new_cluster(cases: Path, cluster_id: str, name: str | None = None, schema_di
     schema_dir = schema_dir or Path("schema")
     schema = os.path.relpath((schema_dir / "cluster.schema.json").resolve(), target.parent.resolve())
     content = TEMPLATE.format(schema=Path(schema).as_posix(), id=cluster_id, ph=PLACEHOLDER, qualifiers="/".join(QUALIFIERS),
-                              name=_yaml_text(name) if name else PLACEHOLDER)
+                              name=_yaml_text(name) if name else PLACEHOLDER,
+                              partner_kinds=_choices(PARTNER_KIND_LABELS), statuses=_choices(PROJECT_STATUS_LABELS))
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
         fh.write(content)
     return target
+
+
+def _choices(labels: Mapping[str, str], per_line: int = 4) -> str:
+    """Every value the model allows, with its Chinese label, for a comment in the new file: taken
+    from the model's own table, so the file can never offer fewer (or other) values than check takes."""
+    items = [f"{value} {label}" for value, label in labels.items()]
+    lines = [" / ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return " /\n#   ".join(lines)
 
 
 def _yaml_text(text: str) -> str:

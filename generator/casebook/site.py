@@ -13,24 +13,22 @@ from .downloads import download_tables, start_downloads
 from .errors import CasebookInvalid
 from .publish import BuildFailed as BuildFailed  # re-exported: where callers have always found it
 from .render import PageCache, Site, render_site
-from .store import open_store
+from .store import Store, open_store
 from .validate import load_casebook
-
-CASES_ENV = "CASEBOOK_CASES"  # lets `casebook build --cases DIR` reach the MkDocs plugin
-CACHE_ENV = "CASEBOOK_CACHE_DIR"  # where rendered charts are kept between builds
 
 
 def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path | None = None,
-                 downloads_to: Path | None = None, docs_dir: Path | None = None) -> Site:
+                 downloads_to: Path | None = None, docs_dir: Path | None = None, store: Store | None = None) -> Site:
     """Load, validate and render; raise CasebookInvalid (every error) if the casebook is invalid.
 
     ``docs_dir`` (the hand-written pages) and ``overrides`` are checked like case files (see content).
     ``chart_cache`` is the build cache directory (charts, pages, parsed files), kept across builds.
     With ``downloads_to``, the downloads are written there by a second process, started as soon as
     the data is valid so that it runs alongside page rendering; ``site.downloads`` gives the paths.
+    ``store``: the build session's handle on the cache (by default, the one in ``chart_cache``).
     """
     start = time.perf_counter()
-    store = open_store(chart_cache)
+    store = store or open_store(chart_cache)
     book, errors = load_casebook(cases, store)
     # The hand-written pages and theme overrides come by pull request too: checked alike, all at once.
     errors += check_content(docs_dir, overrides) if docs_dir is not None else []
@@ -40,8 +38,7 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
     tables, source_titles = download_tables(book, derived)
     downloads = None
     if downloads_to is not None:
-        downloads = start_downloads(tables, source_titles,
-                                    chart_cache / "downloads" if chart_cache is not None else None, downloads_to)
+        downloads = start_downloads(tables, source_titles, chart_cache, downloads_to)
     site = render_site(book, overrides, ChartRenderer(chart_cache), PageCache(store), derived)
     site.download_tables, site.source_titles, site.downloads = tables, source_titles, downloads
     store.commit()

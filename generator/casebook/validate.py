@@ -14,7 +14,6 @@ import stat
 import types
 import typing
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from .book import Casebook as Casebook  # where the stages have found it
 from .errors import CaseError
 from .figures import (
     DESENSITISED,
@@ -47,7 +47,6 @@ from .models import (
     Lesson,
     Mechanism,
     Observation,
-    Source,
     Strand,
     iter_verbatim,
 )
@@ -58,34 +57,6 @@ from .store import Store, code_digest, content_hash
 SINGLETON_FILES = {"alliance.yaml": "alliance", "indicators.yaml": "indicators", "sources.yaml": "sources"}
 COLLECTION_DIRS = {"clusters": "cluster", "lessons": "lesson"}
 YAML_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass
-class Casebook:
-    """A validated casebook: what every later stage (derive, render, site) works from."""
-
-    root: Path
-    clusters: dict[str, Cluster] = field(default_factory=dict)
-    lessons: dict[str, Lesson] = field(default_factory=dict)
-    indicators: dict[str, Indicator] = field(default_factory=dict)
-    sources: dict[str, Source] = field(default_factory=dict)
-    alliance: Alliance | None = None
-    files: dict[str, LoadedFile] = field(default_factory=dict)  # display path → file
-    invalid_ids: set[str] = field(default_factory=set)  # ids of files that failed validation
-    unreadable: bool = False  # some file could not be parsed at all
-    failed_kinds: set[str] = field(default_factory=set)  # kinds with a file that failed to load
-
-    def counts(self) -> dict[str, int]:
-        observations = sum(len(c.observations) for c in self.clusters.values())
-        if self.alliance:
-            observations += len(self.alliance.observations)
-        return {
-            "clusters": len(self.clusters),
-            "lessons": len(self.lessons),
-            "indicators": len(self.indicators),
-            "observations": observations,
-            "files": len(self.files),
-        }
 
 
 # --------------------------------------------------------------------------- discovery

@@ -1,0 +1,181 @@
+"""The site's page kinds, declared in one table: template, path, title, cache key, navigation.
+
+Each :class:`PageKind` is one row; :func:`render_pages` renders every row (one page, or one per
+item) in table order and builds the navigation from the same rows, so a page kind is added by a
+template and a row here. A row must say what its page is made from (``key``): the material
+beyond the casebook-wide data (see render.PageCache), or :data:`EVERY_BUILD` for a page that is
+rendered afresh each build — there is no default, so a kind cannot be declared without one.
+URLs come from the paths (present.page_url), titles are plain text wherever they are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import present
+from .book import Casebook
+from .charts import Chart
+from .derive import ALLIANCE, Derived, completeness
+from .escaping import plain_title
+from .store import content_hash
+
+SITE_NAME = "共富案例库"
+NAV_LIMIT = 30  # more clusters than this are listed on an index page, not in the navigation
+
+
+@dataclass
+class Context:
+    """What the rows read: the casebook, what was derived from it, and its charts by page."""
+
+    book: Casebook
+    d: Derived
+    charts: dict[str, list[Chart]]
+    clusters: list[Any] = field(default_factory=list)
+    lessons: list[Any] = field(default_factory=list)
+    # Pages that show every cluster but none of their figures: kept while only figures change.
+    structure: str = ""
+
+    @property
+    def many(self) -> bool:
+        return len(self.clusters) > NAV_LIMIT
+
+
+Key = Callable[[Context, Any], "str | None"]
+
+
+def EVERY_BUILD(ctx: Context, item: Any) -> None:
+    """The key of a page rendered afresh in every build (it shows every figure, or is cheap)."""
+    return None
+
+
+def _structure(ctx: Context, item: Any) -> str:
+    return ctx.structure
+
+
+@dataclass(frozen=True)
+class PageKind:
+    name: str
+    template: str | None  # None: the page's Markdown comes from ``markdown``
+    path: Callable[[Any], str]  # the page's source path in the docs tree
+    title: Callable[[Context, Any], str]
+    key: Key
+    context: Callable[[Context, Any], dict[str, Any]] = lambda ctx, item: {}
+    each: Callable[[Context], Iterable[Any]] | None = None  # one page per item; None: one page
+    when: Callable[[Context], bool] = lambda ctx: True
+    # Navigation: a label (a page, or a section of one page per item), "title" (the page's own
+    # title), or None (reached from other pages only). ``nav_when``: when it is listed.
+    nav: str | None = None
+    nav_when: Callable[[Context], bool] = lambda ctx: True
+    markdown: Callable[[], str] | None = None
+
+    def __post_init__(self) -> None:
+        if not callable(self.key):
+            raise TypeError(f"page kind {self.name}: a key (or EVERY_BUILD) is required")
+        if (self.template is None) == (self.markdown is None):
+            raise TypeError(f"page kind {self.name}: a template or a markdown function, not both")
+
+
+def _fixed(name: str) -> Callable[[Any], str]:
+    return lambda item: present.PAGE_PATHS[name]
+
+
+def _indicator_material(ctx: Context, ind: Any) -> str:
+    # Everything the page shows of each figure's owner, its default source included.
+    figures = ctx.d.figures_by_indicator.get(ind.id, [])
+    material = [f"{f.owner.kind}/{f.owner.id}/{f.owner.name}/{f.owner.url}/{_owner_source(ctx.book, f.owner)}/"
+                f"{f.observation.model_dump_json()}" for f in figures]
+    return content_hash(*material, *(c.key for c in ctx.charts[f"indicators/{ind.id}"]))
+
+
+def _owner_source(book: Casebook, owner: Any) -> str:
+    if owner.kind == "cluster":
+        return book.clusters[owner.id].source or ""
+    return (book.alliance.source if book.alliance else "") or ""
+
+
+def _completeness(ctx: Context, item: Any) -> dict[str, Any]:
+    cells = {(c.cluster_id, c.indicator_id): c for c in completeness(ctx.book)}
+    totals = {state: sum(1 for c in cells.values() if c.state == state) for state in present.STATE_LABELS}
+    return {"clusters": ctx.clusters, "cells": cells, "totals": totals}
+
+
+def _alliance(ctx: Context) -> Any:
+    assert ctx.book.alliance is not None  # the row's ``when``
+    return ctx.book.alliance
+
+
+def _reference() -> str:
+    from .reference import reference_markdown
+
+    return reference_markdown()
+
+
+KINDS: Sequence[PageKind] = (
+    PageKind("home", "home.md.j2", _fixed("home"), lambda ctx, _: SITE_NAME, EVERY_BUILD,
+             context=lambda ctx, _: {"clusters": ctx.clusters, "lessons": ctx.lessons}, nav="首页"),
+    PageKind("alliance", "alliance.md.j2", _fixed("alliance"), lambda ctx, _: _alliance(ctx).name, _structure,
+             context=lambda ctx, _: {"alliance": ctx.book.alliance, "lessons_here": ctx.d.lessons_for(ALLIANCE)},
+             when=lambda ctx: ctx.book.alliance is not None, nav="title"),
+    PageKind("cluster", "cluster.md.j2", lambda c: present.cluster_path(c.id),
+             lambda ctx, c: present.cluster_title(c),
+             lambda ctx, c: content_hash(c.model_dump_json(), *(x.key for x in ctx.charts[f"cases/{c.id}"])),
+             context=lambda ctx, c: {"cluster": c, "lessons_here": ctx.d.lessons_for(c.id),
+                                     "charts": ctx.charts[f"cases/{c.id}"]},
+             each=lambda ctx: ctx.clusters, nav="组团", nav_when=lambda ctx: not ctx.many),
+    # Material draws the whole navigation into every page: a thousand clusters there made each page a
+    # thousand links heavier and each build quadratic. Past NAV_LIMIT one index page lists them instead.
+    PageKind("clusters", "clusters.md.j2", _fixed("clusters"), lambda ctx, _: "全部组团", EVERY_BUILD,
+             context=lambda ctx, _: {"clusters": ctx.clusters}, when=lambda ctx: ctx.many, nav="组团"),
+    PageKind("models", "models.md.j2", _fixed("models"), lambda ctx, _: "发展模式与机制", _structure,
+             context=lambda ctx, _: {"clusters": ctx.clusters}, nav="title"),
+    PageKind("lessons", "lessons.md.j2", _fixed("lessons"), lambda ctx, _: "经验启示", _structure,
+             context=lambda ctx, _: {"lessons": ctx.lessons}, nav="title"),
+    PageKind("indicators", "indicators.md.j2", _fixed("indicators"), lambda ctx, _: "指标", EVERY_BUILD, nav="title"),
+    PageKind("indicator", "indicator.md.j2", lambda ind: present.indicator_path(ind.id), lambda ctx, ind: ind.name,
+             _indicator_material,
+             context=lambda ctx, ind: {"indicator": ind, "figures": ctx.d.figures_by_indicator.get(ind.id, []),
+                                       "charts": ctx.charts[f"indicators/{ind.id}"]},
+             each=lambda ctx: ctx.book.indicators.values()),
+    PageKind("completeness", "completeness.md.j2", _fixed("completeness"), lambda ctx, _: "数据完整度", EVERY_BUILD,
+             context=_completeness, nav="title"),
+    PageKind("tags", "tags.md.j2", _fixed("tags"), lambda ctx, _: "标签", _structure,
+             context=lambda ctx, _: {"clusters": ctx.clusters}, nav="title"),
+    PageKind("sources", "sources.md.j2", _fixed("sources"), lambda ctx, _: "来源", _structure, nav="title"),
+    # The field reference belongs to the hand-written guide section (content/guide/), not the top level.
+    PageKind("reference", None, _fixed("reference"), lambda ctx, _: "字段参考", EVERY_BUILD, markdown=_reference),
+)
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    kind: PageKind
+    path: str
+    url: str
+    title: str
+    key: str | None
+    context: dict[str, Any]
+
+
+def planned_pages(ctx: Context, kinds: Sequence[PageKind] = KINDS) -> tuple[list[PlannedPage], list[Any]]:
+    """Every page of the site in table order, and the navigation the same rows declare."""
+    pages: list[PlannedPage] = []
+    nav: list[Any] = []
+    for kind in kinds:
+        if not kind.when(ctx):
+            continue
+        items = list(kind.each(ctx)) if kind.each is not None else [None]
+        made = []
+        for item in items:
+            path = kind.path(item)
+            made.append(PlannedPage(kind, path, present.page_url(path), kind.title(ctx, item), kind.key(ctx, item),
+                                    kind.context(ctx, item)))
+        pages += made
+        if kind.nav is None or not kind.nav_when(ctx):
+            continue
+        if kind.each is not None:
+            nav.append({kind.nav: [{plain_title(p.title): p.path} for p in made]})
+        else:
+            nav.append({plain_title(made[0].title) if kind.nav == "title" else kind.nav: made[0].path})
+    return pages, nav

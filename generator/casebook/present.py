@@ -1,0 +1,325 @@
+"""Presentation rules, in one place: how a figure, a year, a figure's state, a source, a cluster's
+title and every generated URL read, wherever they are shown — the site's pages (through the Jinja
+globals and filters :func:`casebook.render.environment` registers), the downloads, `casebook check
+--completeness`, `casebook diff` and the charts' words. Nothing else spells these out, so the
+copies cannot drift apart; templates never build a URL or a figure's text themselves (the
+project's tests parse every template to make sure).
+
+Case text is untrusted here as everywhere: HTML comes out as :class:`markupsafe.Markup` built with
+``Markup.format`` (which escapes every argument), and every id that goes into a URL or an anchor is
+checked to be a plain slug first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from markupsafe import Markup, escape
+
+from .figures import DESENSITISED, qualifier_parts, strip_zeros
+from .models import Cluster, Observation, Source
+
+if TYPE_CHECKING:
+    from .charts import Point
+
+# --------------------------------------------------------------------------- numbers and figures
+
+
+def number(value: Decimal) -> str:
+    """A disclosed number as it reads everywhere: exact, thousands grouped, never in exponent form
+    (32,000 · 1.5 · 0.000001)."""
+    return f"{strip_zeros(value):,f}"
+
+
+StateName = Literal["disclosed", "desensitised", "missing"]
+
+
+@dataclass(frozen=True)
+class State:
+    label: str  # the word for the state, the same on the site, in the CLI and in the downloads
+    mark: str  # its sign in the completeness matrix
+    note: str  # what it means, where a word needs explaining (legend, tooltip)
+
+
+# The three states a figure can be in, with one wording each everywhere. Each names what the source
+# did with the number: gave it, hid it behind '*', or did not give it. The third is 未给出, not 未知
+# ("unknown" claims no one knows the number — the source's authors may well; we only know the source
+# does not state it) and not 缺失 ("missing" reads as a gap the editors left to fill). It covers a
+# figure recorded without a value (the source names the fact but no exact number, e.g. 数十人) and a
+# cluster × indicator with no figure at all: in both, the source gives no number.
+STATES: dict[StateName, State] = {
+    "disclosed": State("已公开", "●", "原文给出数字"),
+    "desensitised": State("已脱敏", DESENSITISED, "原文以 * 代替"),
+    "missing": State("未给出", "·", "原文未给出确切数字"),
+}
+STATE_LABELS: dict[StateName, str] = {name: s.label for name, s in STATES.items()}
+STATE_MARKS: dict[StateName, str] = {name: s.mark for name, s in STATES.items()}
+# How a '*' is explained where it is shown (its tooltip, the notices): it is never a number.
+DESENSITISED_NOTE = "原文已脱敏，具体数值未公开"
+
+
+def disclosure(obs: Observation) -> StateName:
+    """The state of one figure: 'disclosed', 'desensitised' or 'missing'."""
+    if obs.value is None:
+        return "missing"
+    return "desensitised" if obs.value.value == DESENSITISED else "disclosed"
+
+
+def figure_words(value: Decimal | str | None, qualifier: str | None = None, unit: str | None = None) -> str:
+    """A figure as plain text from its parts: 近*人, *余万元, *人以上, 3.2亿元; no value reads 未给出
+    (its qualifier and unit say nothing without a number)."""
+    if value is None:
+        return STATES["missing"].label
+    body = value if isinstance(value, str) else number(value)
+    before, between, after = qualifier_parts(qualifier)
+    return before + body + between + (unit or "") + after
+
+
+def figure_text(obs: Observation, with_unit: bool = True) -> str:
+    """An observation's figure as plain text (downloads, diff, prose): the text of :func:`figure_html`."""
+    return figure_words(None if obs.value is None else obs.value.value, obs.qualifier,
+                        (obs.unit or "") if with_unit else "")
+
+
+def figure_html(obs: Observation, with_unit: bool = True) -> Markup:
+    """An observation's figure as it reads on a page: '*' is marked and explained, never shown as a
+    number, and a figure the source does not give says so. Its text is :func:`figure_text`'s."""
+    state = disclosure(obs)
+    if obs.value is None:
+        missing = STATES["missing"]
+        return Markup('<span class="cb-fig cb-missing" title="{}">{}</span>').format(missing.note, missing.label)
+    if state == "desensitised":
+        body = Markup('<abbr class="cb-star" title="{}">{}</abbr>').format(DESENSITISED_NOTE, DESENSITISED)
+    else:
+        assert isinstance(obs.value.value, Decimal)
+        body = escape(number(obs.value.value))
+    unit = (obs.unit or "") if with_unit else ""
+    before, between, after = qualifier_parts(obs.qualifier)  # 不足*人, *余万元, *人以上
+    return Markup('<span class="cb-fig cb-{}">{}{}{}{}{}</span>').format(state, before, body, between, unit, after)
+
+
+def point_text(point: Point, unit: str) -> str:
+    """A chart point as its summary and its table read it: the figure, or '*（脱敏）' for a gap —
+    the table lists what the chart draws, and a '*' is drawn as a gap, not as a figure."""
+    if not point.disclosed:
+        return f"{DESENSITISED}（脱敏）"
+    return figure_words(point.amount, point.qualifier, unit)
+
+
+def point_state(point: Point) -> StateName:
+    """A chart point's state (a point is never missing: only figures with a value are drawn)."""
+    return "disclosed" if point.disclosed else "desensitised"
+
+
+# --------------------------------------------------------------------------- years and periods
+
+
+def year_text(year: int | str | None) -> str:
+    """2023年, *年 (a desensitised year), or 年份未注明."""
+    return "年份未注明" if year is None else f"{year}年"
+
+
+def when_text(obs: Observation) -> str:
+    """A figure's year and period: 2023年 · 累计; 未注明 when it has neither."""
+    parts = [year_text(obs.year)] if obs.year is not None else []
+    if obs.period:
+        parts.append(obs.period)
+    return " · ".join(parts) or "未注明"
+
+
+# --------------------------------------------------------------------------- titles and sources
+
+
+def cluster_title(cluster: Cluster) -> str:
+    """A cluster as it is named in titles, links, the navigation, downloads and diffs."""
+    return f"“{cluster.name}”组团"
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    label: str  # 文档题名 · 章节
+    url: str  # site-relative, on the sources page
+
+
+def source_link(sources: Mapping[str, Source], ref: str | None) -> SourceLink | None:
+    """Where a source reference (``doc`` or ``doc/section``) points: its label and its URL; None
+    when there is none or its document is not listed. An unknown section falls back to its document."""
+    if not ref:
+        return None
+    doc_id, _, section_id = ref.partition("/")
+    doc = sources.get(doc_id)
+    if doc is None:
+        return None
+    for sec in doc.sections:
+        if sec.id == section_id:
+            return SourceLink(f"{doc.title} · {sec.title}", source_url(doc_id, section_id))
+    return SourceLink(doc.title, source_url(doc_id))
+
+
+def source_label(sources: Mapping[str, Source], ref: str | None) -> str:
+    """A source reference as text (a download's 来源 column): its label, or the reference itself."""
+    link = source_link(sources, ref)
+    return link.label if link else (ref or "")
+
+
+# --------------------------------------------------------------------------- URLs
+#
+# Every URL is site-relative and directory style ("cases/grain-store/", "" for the home page);
+# pages link to one another through render's `href`, which makes it relative to the page.
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Anchors: slugs, category and partner-kind names (social_organisation) and section ids (part-2.1).
+_ANCHOR = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
+
+
+def _slug(ident: str) -> str:
+    if not _SLUG.fullmatch(ident):
+        raise ValueError(f"not a slug: {ident!r}")
+    return ident
+
+
+def _anchor(ident: str) -> str:
+    if not _ANCHOR.fullmatch(ident):
+        raise ValueError(f"not an anchor id: {ident!r}")
+    return ident
+
+
+def page_url(path: str) -> str:
+    """A page's URL from its source path in the docs tree: index.md → "", cases/index.md → cases/,
+    cases/grain-store.md → cases/grain-store/."""
+    stem = path.removesuffix(".md")
+    if stem == "index":
+        return ""
+    return stem.removesuffix("/index") + "/"
+
+
+# The fixed pages, by their source path in the docs tree (about.md is hand-written, in content/).
+PAGE_PATHS: dict[str, str] = {
+    "home": "index.md", "alliance": "alliance.md", "clusters": "cases/index.md", "models": "models.md",
+    "lessons": "lessons.md", "indicators": "indicators/index.md", "completeness": "completeness.md",
+    "tags": "tags.md", "sources": "sources.md", "reference": "guide/reference.md", "about": "about.md",
+}
+
+
+class _PageUrls:
+    """The fixed pages' URLs by name, for code and templates alike: ``URLS.models``. An unknown
+    name is an error (in a template, StrictUndefined makes it one), never an empty link."""
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return page_url(PAGE_PATHS[name])
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+URLS = _PageUrls()
+
+
+def cluster_path(cluster_id: str) -> str:
+    return f"cases/{_slug(cluster_id)}.md"
+
+
+def cluster_url(cluster_id: str) -> str:
+    return page_url(cluster_path(cluster_id))
+
+
+def indicator_path(indicator_id: str) -> str:
+    return f"indicators/{_slug(indicator_id)}.md"
+
+
+def indicator_url(indicator_id: str) -> str:
+    return page_url(indicator_path(indicator_id))
+
+
+def fragment(ident: str) -> str:
+    """A link to an anchor on the same page."""
+    return "#" + _anchor(ident)
+
+
+def anchored(url: str, ident: str) -> str:
+    """A link to an anchor on the page at ``url``."""
+    return url + fragment(ident)
+
+
+def lesson_url(lesson_id: str) -> str:
+    return anchored(URLS.lessons, lesson_id)
+
+
+def category_anchor(category: str) -> str:
+    """An indicator category's heading id on the indicators page (collective_economy → collective-economy)."""
+    return _anchor(category.replace("_", "-"))
+
+
+def category_url(category: str) -> str:
+    return anchored(URLS.indicators, category_anchor(category))
+
+
+def tag_url(group: str) -> str:
+    """A group of the tags page: industries, mechanisms or partners."""
+    return anchored(URLS.tags, group)
+
+
+def partner_kind_anchor(kind: str) -> str:
+    return _anchor(f"partner-{kind}")
+
+
+def partner_kind_url(kind: str) -> str:
+    return anchored(URLS.tags, partner_kind_anchor(kind))
+
+
+def source_anchor(doc_id: str, section_id: str | None = None) -> str:
+    """A source document's id on the sources page, or one of its sections' (doc-section)."""
+    return _anchor(f"{doc_id}-{section_id}" if section_id else doc_id)
+
+
+def source_url(doc_id: str, section_id: str | None = None) -> str:
+    return anchored(URLS.sources, source_anchor(doc_id, section_id))
+
+
+DOWNLOADS = "downloads"
+DATAPACKAGE_PATH = f"{DOWNLOADS}/datapackage.json"
+
+
+def download_stem(indicator_id: str | None = None) -> str:
+    """The name of a download without its extension: the whole casebook's, or one indicator's."""
+    return "casebook" if indicator_id is None else f"indicators/{_slug(indicator_id)}"
+
+
+def download_path(stem: str, ext: str) -> str:
+    """A download's site-relative path (its URL too: a file is linked as it is)."""
+    return f"{DOWNLOADS}/{stem}.{ext}"
+
+
+def relative_url(from_url: str, to: str) -> str:
+    """A link from the page at ``from_url`` to ``to`` (both site-relative, directory style)."""
+    path, hash_, frag = to.partition("#")
+    base = [p for p in from_url.split("/") if p and p != "."]
+    target = [p for p in path.split("/") if p and p != "."]
+    common = 0
+    while common < len(base) and common < len(target) and base[common] == target[common]:
+        common += 1
+    rel = "/".join([".."] * (len(base) - common) + target[common:])
+    if not rel:
+        rel = "./"
+    elif path.endswith("/") or not path:
+        rel += "/"
+    return rel + (hash_ + frag if hash_ else "")
+
+
+# What templates may call (registered by render.environment): every URL and every figure's text.
+TEMPLATE_GLOBALS = {
+    "STATES": STATES, "STATE_LABELS": STATE_LABELS, "STATE_MARKS": STATE_MARKS, "DESENSITISED_NOTE": DESENSITISED_NOTE,
+    "URLS": URLS, "DATAPACKAGE_PATH": DATAPACKAGE_PATH,
+    "cluster_title": cluster_title, "cluster_url": cluster_url, "indicator_url": indicator_url,
+    "lesson_url": lesson_url, "category_anchor": category_anchor, "category_url": category_url,
+    "tag_url": tag_url, "partner_kind_anchor": partner_kind_anchor, "partner_kind_url": partner_kind_url,
+    "source_anchor": source_anchor, "fragment": fragment, "anchored": anchored,
+    "download_stem": download_stem, "download_path": download_path,
+    "year_text": year_text, "point_text": point_text, "point_state": point_state,
+    "chart_value": point_text,  # the older name, kept for theme overrides written against it
+}
+TEMPLATE_FILTERS = {"figure": figure_html, "when": when_text, "disclosure": disclosure}
