@@ -360,3 +360,26 @@ def test_new_lists_exactly_the_partner_kinds_and_statuses_the_model_allows(tmp_p
     assert _listed(text, "status") == list(typing.get_args(ProjectStatus))
     for kind, label in PARTNER_KIND_LABELS.items():
         assert f"{kind} {label}" in text  # the site's word for each kind, beside its value
+
+
+def test_new_is_generated_from_the_model_every_field_and_item_field(tmp_path):
+    """Every field of the cluster model is in the new file (to fill, or commented out when
+    optional), and so is every field of each list's items, with its Chinese title: a field added to
+    the model reaches the scaffold without anyone editing it."""
+    from casebook.models import Cluster
+    from casebook.scaffold import _bare, _item_model
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    text = new_cluster(cases, "tea-valley").read_text(encoding="utf-8")
+    for key, info in Cluster.model_fields.items():
+        assert re.search(rf"^(# )?{key}:", text, re.M), key
+        assert f"# {info.title}：" in text, key
+        item = _item_model(_bare(info.annotation))
+        for sub, sub_info in (item.model_fields.items() if item else []):
+            assert re.search(rf"^#   {sub}（", text[text.index(f"# {info.title}："):], re.M), f"{key}.{sub}"
+            assert sub_info.description in text, f"{key}.{sub}"
+    # Kept valid YAML that check reads: only the placeholders are reported (see test_editor_workflow).
+    import yaml
+
+    assert yaml.safe_load(text)["id"] == "tea-valley"

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+import types
+import typing
 from pathlib import Path
+from typing import Annotated, Any, Literal, Union
 
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from . import models
 from .errors import UsageError
-from .figures import QUALIFIERS
-from .models import PARTNER_KIND_LABELS, PROJECT_STATUS_LABELS, SLUG_PATTERN
+from .models import SLUG_PATTERN, Cluster
 from .validate import PLACEHOLDER
 
 
@@ -28,57 +33,92 @@ class ScaffoldExists(ScaffoldError):
     exit_code = 1
 
 
-TEMPLATE = """\
+HEADER = """\
 # yaml-language-server: $schema={schema}
 # 组团文件。请把所有“{ph}”换成真实内容，然后运行 casebook check 检查。
 # 规则：名称、主题句、村名、产业、口号等“逐字照录”的字段，必须与来源文档（cases/sources/ 下的原文）一字不差；
 #       概述、说明等字段用自己的话写。原文脱敏的数字写带引号的 '*'，绝不写 0；以 * 开头的文字也要加引号，如 '*区'。
-
-# 标识：英文小写短标识，与文件名一致，用于网址，发布后不要修改
-id: {id}
-# 序号：在首页和导航中的顺序（可省略）
-# order: 6
-
-# 组团名称：原文中的名称，逐字照录（不含“组团”二字）
-name: {name}
-# 主题句：原文中组团的主题句，逐字照录
-theme: {ph}
-# 概述：用自己的话写两三句，说明组团是什么、靠什么发展
-summary: {ph}
-# 默认来源：格式“文档标识/章节标识”，见 cases/sources.yaml（新材料请先在那里登记）
-source: {ph}
-
-# 位置：照录原文写法
-location:
-  district: {ph}
-  # town: '*镇'
-
-# 原文点名的村（只给了数量时留空，数量写在下面的数据里）
-villages: []
-# 主导产业，逐项照录
-industries: []
-
-# 发展模式：每项含 id（英文短标识，全库唯一）、name（逐字照录）、formula（原文概括，可省略）、description（自己的话）
-models: []
-# 机制：每项含 id、name、description，可加 terms（原文术语）
-mechanisms: []
-# 举措：每项含 title、description，可加 terms
-measures: []
-# 合作方：每项含 name、kind（{partner_kinds}）、role
-partners: []
-# 项目：每项含 name、description，可加 status（{statuses}）
-projects: []
-# 口号与提法，逐字照录
-slogans: []
-# 大事记：每项含 year（脱敏写 '*'）、event，可加 quote
-milestones: []
-# 成效：每项含 description，可加 terms
-outcomes: []
-
-# 数据：每项一个指标值。indicator 为 cases/indicators.yaml 中的标识；value 为数字、带单位的文字（如 3.2亿元）
-# 或 '*'（原文脱敏）；可加 year、period（如“累计”）、qualifier（{qualifiers}）、quote（原文短语，须与数值一致）
-observations: []
 """
+
+
+def cluster_template(cluster_id: str, name: str | None, schema: str) -> str:
+    """The new cluster file, generated from the Cluster model like the schema and the field
+    reference: every field in the model's order with its Chinese title and description as a
+    comment; required text as the placeholder, optional fields commented out, lists empty with
+    what each item holds — so the file can never offer fewer (or other) fields or values than
+    check takes."""
+    lines = HEADER.format(schema=schema, ph=PLACEHOLDER).splitlines()
+    given = {"id": cluster_id, "name": _yaml_text(name) if name else PLACEHOLDER}
+    for key, info in Cluster.model_fields.items():
+        lines += ["", *_field_lines(key, info, given.get(key), "")]
+    return "\n".join(lines) + "\n"
+
+
+def _field_lines(key: str, info: FieldInfo, value: str | None, indent: str) -> list[str]:
+    out = [f"{indent}# {info.title}：{info.description}"]
+    annotation = _bare(info.annotation)
+    item = _item_model(annotation)
+    if item is not None:  # a list of records: empty, and what each one holds
+        out.append(f"{indent}# 每项的字段：")
+        out += [f"{indent}#   {line}" for line in _members(item)]
+        return [*out, f"{indent}{key}: []"]
+    if _origin(annotation) is list:
+        return [*out, f"{indent}{key}: []"]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        out.append(f"{indent}{key}:")
+        for sub, sub_info in annotation.model_fields.items():
+            out += _field_lines(sub, sub_info, None, indent + "  ")
+        return out
+    if value is None and not info.is_required():
+        choices = _choices_of(annotation)
+        return [*out, f"{indent}# {key}: " + (f"（{choices}）" if choices else "")]
+    return [*out, f"{indent}{key}: {value or PLACEHOLDER}"]
+
+
+def _members(model: type[BaseModel]) -> list[str]:
+    """One comment line per field of a list item: "kind（company 企业 / …）必填：…"."""
+    out = []
+    for key, info in model.model_fields.items():
+        shown = _choices_of(_bare(info.annotation)) or info.title
+        out.append(f"{key}（{shown}）{'必填' if info.is_required() else '可选'}：{info.description}")
+    return out
+
+
+def _choices_of(annotation: Any) -> str:
+    """The values a Literal field allows, each with the site's word for it where the models have
+    a label table for exactly those values."""
+    if _origin(annotation) is not Literal:
+        return ""
+    values = [str(v) for v in typing.get_args(annotation)]
+    labels = next((table for table in _LABEL_TABLES if set(table) == set(values)), {})
+    return " / ".join(f"{v} {labels[v]}" if v in labels else v for v in values)
+
+
+_LABEL_TABLES = [t for t in vars(models).values() if isinstance(t, dict) and t and all(isinstance(k, str) and
+                 isinstance(v, str) for k, v in t.items()) and any(n.endswith("_LABELS") and vars(models)[n] is t
+                                                                    for n in vars(models))]
+
+
+def _origin(annotation: Any) -> Any:
+    return typing.get_origin(annotation)
+
+
+def _bare(annotation: Any) -> Any:
+    """Without Annotated metadata and without ``| None``."""
+    while _origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if _origin(annotation) in (Union, types.UnionType):
+        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(rest) == 1:
+            return _bare(rest[0])
+    return annotation
+
+
+def _item_model(annotation: Any) -> type[BaseModel] | None:
+    if _origin(annotation) is not list:
+        return None
+    item = _bare(typing.get_args(annotation)[0])
+    return item if isinstance(item, type) and issubclass(item, BaseModel) else None
 
 
 def new_cluster(cases: Path, cluster_id: str, name: str | None = None, schema_dir: Path | None = None) -> Path:
@@ -96,21 +136,11 @@ def new_cluster(cases: Path, cluster_id: str, name: str | None = None, schema_di
         raise ScaffoldExists(f"文件“{existing[0]}”已经存在，没有覆盖。提示：换一个标识，或直接编辑这个文件")
     schema_dir = schema_dir or Path("schema")
     schema = os.path.relpath((schema_dir / "cluster.schema.json").resolve(), target.parent.resolve())
-    content = TEMPLATE.format(schema=Path(schema).as_posix(), id=cluster_id, ph=PLACEHOLDER, qualifiers="/".join(QUALIFIERS),
-                              name=_yaml_text(name) if name else PLACEHOLDER,
-                              partner_kinds=_choices(PARTNER_KIND_LABELS), statuses=_choices(PROJECT_STATUS_LABELS))
+    content = cluster_template(cluster_id, name, Path(schema).as_posix())
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
         fh.write(content)
     return target
-
-
-def _choices(labels: Mapping[str, str], per_line: int = 4) -> str:
-    """Every value the model allows, with its Chinese label, for a comment in the new file: taken
-    from the model's own table, so the file can never offer fewer (or other) values than check takes."""
-    items = [f"{value} {label}" for value, label in labels.items()]
-    lines = [" / ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
-    return " /\n#   ".join(lines)
 
 
 def _yaml_text(text: str) -> str:
