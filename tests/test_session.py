@@ -122,3 +122,17 @@ def test_downloads_are_cached_in_the_one_store(built):
     xlsx = [p for p in first if p.endswith(".xlsx")]
     assert kinds.get("download", 0) == 2 * len(xlsx), kinds  # a workbook and a JSON per table
     assert tree_digest(site / "downloads") == first
+
+
+def test_editor_pages_are_published_but_not_in_the_readers_navigation_or_search(built):
+    project, site, _ = built
+    assert (site / "guide" / "index.html").is_file() and (site / "guide" / "reference" / "index.html").is_file()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    nav = home[home.index('<nav class="md-nav md-nav--primary"'):]
+    nav = nav[:nav.index("</nav>")]
+    assert "guide/" not in nav and "字段参考" not in nav, "the editors' pages are in the readers' navigation"
+    table = (site / "search" / "table.js").read_text(encoding="utf-8")
+    assert "guide/" not in table and "编辑指南" not in table
+    assert "about/" in table  # the other hand-written pages still answer searches
+    about = (site / "about" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../guide/"' in about and 'href="../guide/reference/"' in about

@@ -23,6 +23,9 @@ from .store import content_hash
 
 SITE_NAME = "共富案例库"
 NAV_LIMIT = 30  # more clusters than this are listed on an index page, not in the navigation
+# The editors' pages (the guide and the field reference): published, but kept out of the readers'
+# navigation and search — an official searching 来源 wants the sources, not how to cite one.
+EDITOR_SECTION = "guide/"
 
 
 @dataclass

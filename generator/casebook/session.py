@@ -36,6 +36,7 @@ from . import incremental
 from .downloads import download_paths, move_downloads
 from .errors import emit, shown
 from .escaping import html_title, plain_meta
+from .pages import EDITOR_SECTION
 from .publish import BuildFailed, checked_site_dir, downloads_dir
 from .render import Site, SitePage, chart_ids, inline_charts, package_assets
 from .sanitize import kept_id, sanitize
@@ -374,6 +375,8 @@ def _write_search(session: BuildSession, site_dir: Path) -> None:
     earlier = (session.previous or {}).get("search", {})
     index, entries = SearchIndex(store=session.store), {}
     for uri in session._page_uris:
+        if uri.startswith(EDITOR_SECTION):  # the editors' pages answer no reader's search
+            continue
         if uri in session._docs:
             entry = session._docs[uri]
         elif uri in earlier:

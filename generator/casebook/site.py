@@ -11,6 +11,7 @@ from .content import check_content
 from .derive import derive
 from .downloads import download_tables, start_downloads
 from .errors import CasebookInvalid
+from .pages import EDITOR_SECTION
 from .publish import BuildFailed as BuildFailed  # re-exported: where callers have always found it
 from .render import PageCache, Site, render_site
 from .store import Store, open_store
@@ -49,12 +50,14 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
 def content_nav(docs_dir: Path, generated: list[str] | None = None, titles: dict[str, str] | None = None) -> list[Any]:
     """Hand-written pages (content/) after the generated ones, in file-name order. A folder becomes a
     section titled by its index page's heading; generated pages inside that folder (such as the
-    field reference under guide/) join its section."""
+    field reference under guide/) join its section. The editors' pages (pages.EDITOR_SECTION) are
+    not the readers': left out, and reached from the about page."""
     titles = titles or {}
     paths = set(generated or [])
     if docs_dir.is_dir():
         paths |= {p.relative_to(docs_dir).as_posix() for p in docs_dir.rglob("*.md")
                   if not any(part.startswith((".", "_")) for part in p.relative_to(docs_dir).parts)}
+    paths = {p for p in paths if not p.startswith(EDITOR_SECTION)}
     paths.discard("index.md")
     top = sorted(p for p in paths if "/" not in p)
     folders: dict[str, list[str]] = {}
