@@ -5,6 +5,12 @@
   // Opened from disk (file://), directory links such as cases/grain-store/ would show a folder
   // listing: point them at the index.html inside instead. Over http nothing changes.
   function fileLink(href) {
+    if (href && /^file:/i.test(href)) {
+      // Search results are absolute (file:///…/cases/x/): the same fix, on the URL's path.
+      var url = new URL(href);
+      if (url.pathname.slice(-1) === "/") url.pathname += "index.html";
+      return url.href;
+    }
     if (!href || /^[a-z][a-z0-9+.-]*:/i.test(href) || href.charAt(0) === "#") return href;
     var parts = href.split("#");
     var path = parts[0];
