@@ -11,11 +11,11 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
+from helpers import wait_until
 from sitebuild import build_project, make_project, tree_digest
 
 FICTIONAL = Path(__file__).parent / "fixtures" / "fictional"
@@ -178,19 +178,54 @@ def test_kill_at_each_step_of_publishing(two_sites, tmp_path, step, exchange):
     assert leftovers == []
 
 
+# The readiness signal of a child held at a point: a file that appears whole (written, then renamed).
+SIGNAL = textwrap.dedent("""
+    import os
+    def signal(path, text):
+        with open(path + ".part", "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(path + ".part", path)
+""")
+
+MIDBUILD = SIGNAL + textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from mkdocs import utils
+    from casebook.cli import main
+
+    config, site, ready = sys.argv[1], sys.argv[2], sys.argv[3]
+    write_file = utils.write_file
+    def held(content, path):
+        write_file(content, path)
+        if Path(path).name == "index.html" and "cases" in Path(path).parts:
+            # A case page of the new site is on disk in the staging folder, the rest is not: say so,
+            # then stay here, mid-build, until the test kills this process.
+            signal(ready, str(path))
+            sys.stdin.read()
+    utils.write_file = held
+    sys.exit(main(["build", "--config", config, "--site-dir", site]))
+""")
+
+
 def test_kill_during_the_mkdocs_build_keeps_the_old_site(two_sites, tmp_path):
     project, cluster, original, edited, old, _ = two_sites
     site = tmp_path / "site"
     cluster.write_text(original, encoding="utf-8")
     build_project(project, site)
     cluster.write_text(edited, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "casebook", "build", "--config", str(project / "mkdocs.yml"),
-                             "--site-dir", str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(p.name.startswith(".site.building-") for p in tmp_path.iterdir()):
-        time.sleep(0.01)
-    proc.kill()
-    proc.wait()
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen([sys.executable, "-c", MIDBUILD, str(project / "mkdocs.yml"), str(site), str(ready)],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: ready.exists() or proc.poll() is not None, 120, "the build to write its first case page")
+        assert proc.poll() is None, f"the build ended ({proc.returncode}) before it wrote a case page"
+        written = Path(ready.read_text(encoding="utf-8"))
+        assert written.is_file() and written.relative_to(tmp_path).parts[0].startswith(".site.building-"), written
+        assert tree_digest(site) == old
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == -9
     assert tree_digest(site) == old
     build_project(project, site)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.") and p.name != ".site.lock"] == []
@@ -198,17 +233,20 @@ def test_kill_during_the_mkdocs_build_keeps_the_old_site(two_sites, tmp_path):
 
 # --------------------------------------------------------------------------- one build at a time
 
-SLOW = textwrap.dedent("""
-    import sys, time
+HOLD = SIGNAL + textwrap.dedent("""
+    import sys
     from pathlib import Path
     from casebook import publish
     from casebook.mkdocs_plugin import build
 
+    config, site, ready = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     def at(name):
-        if name == "built":
-            time.sleep(float(sys.argv[3]))
+        if name == "built" and ready:
+            # Built, lock held, not yet published: say so, and hold here until the test lets go.
+            signal(ready, name)
+            sys.stdin.readline()
     publish._step = at
-    build(Path(sys.argv[1]), Path(sys.argv[2]))
+    build(config, site)
 """)
 
 
@@ -217,16 +255,38 @@ def test_two_builds_of_one_site_never_publish_at_once(two_sites, tmp_path):
     cluster.write_text(original, encoding="utf-8")
     site = tmp_path / "site"
     build_project(project, site)
-    first = subprocess.Popen([sys.executable, "-c", SLOW, str(project / "mkdocs.yml"), str(site), "4"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
-    second = subprocess.Popen([sys.executable, "-c", SLOW, str(project / "mkdocs.yml"), str(site), "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, err1 = first.communicate(timeout=300)
-    _, err2 = second.communicate(timeout=300)
-    assert first.returncode == 0, err1
-    assert second.returncode == 0, err2
-    assert "等待" in err2, "the second build says it waits for the first"
+    ready, err1, err2 = tmp_path / "ready", tmp_path / "first.err", tmp_path / "second.err"
+
+    def start(ready_file: str, err: Path) -> subprocess.Popen[str]:
+        with err.open("w", encoding="utf-8") as fh:  # a file, not a pipe: nobody reads it while we wait
+            return subprocess.Popen([sys.executable, "-c", HOLD, str(project / "mkdocs.yml"), str(site), ready_file],
+                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=fh, text=True)
+
+    first = start(str(ready), err1)
+    second = None
+    try:
+        wait_until(lambda: ready.exists() or first.poll() is not None, 120,
+                   "the first build to hold the lock with its site built")
+        assert first.poll() is None, f"the first build ended ({first.returncode}): " + err1.read_text(encoding="utf-8")
+        second = start("", err2)
+        # The first holds the lock: the second must say it waits, and go on waiting (not fail, not publish).
+        wait_until(lambda: "等待" in err2.read_text(encoding="utf-8") or second.poll() is not None, 120,
+                   "the second build to say it waits for the first")
+        assert second.poll() is None, (f"the second build ended ({second.returncode}) instead of waiting: "
+                                       + err2.read_text(encoding="utf-8"))
+        assert tree_digest(site) == old
+        assert first.stdin is not None
+        first.stdin.write("\n")
+        first.stdin.close()
+        assert first.wait(timeout=300) == 0, err1.read_text(encoding="utf-8")
+        assert second.wait(timeout=300) == 0, err2.read_text(encoding="utf-8")
+    finally:
+        for proc in (first, second):
+            if proc is not None:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.communicate()
+    assert "等待" in err2.read_text(encoding="utf-8"), "the second build says it waits for the first"
     assert tree_digest(site) == old
 
 

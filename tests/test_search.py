@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
-Q = "[data-md-component=search-query]"
+from browser_support import SEARCH_QUERY as Q
+from browser_support import results_report, wait_for_search, watch_search
 
 
 def open_search(browser, url: str):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
+    watch_search(page)
     page.goto(url)
     page.click(Q)
     # The worker has built its index once the "initialising" notice is gone.
@@ -38,11 +40,12 @@ def search(browser, real_base):
 def clear(page):
     page.fill(Q, "")
     page.dispatch_event(Q, "keyup")
-    page.wait_for_timeout(150)
+    wait_for_search(page, "")
 
 
-def results(page, wait_ms: int = 600) -> list[dict]:
-    page.wait_for_timeout(wait_ms)
+def results(page, query: str) -> list[dict]:
+    """The results drawn once the worker has answered ``query`` itself (not a prefix of it)."""
+    wait_for_search(page, query)
     return page.evaluate("""() => [...document.querySelectorAll('.md-search-result__item')].map(li => ({
         href: new URL(li.querySelector('a').href).pathname,
         marks: [...li.querySelectorAll('mark')].map(m => m.textContent),
@@ -56,7 +59,7 @@ def typed(page, text: str) -> list[dict]:
     clear(page)
     page.focus(Q)
     page.keyboard.type(text, delay=15)
-    return results(page)
+    return results(page, text)
 
 
 def ime_commit(page, text: str, pinyin: str = "pinyin") -> list[dict]:
@@ -67,14 +70,14 @@ def ime_commit(page, text: str, pinyin: str = "pinyin") -> list[dict]:
     cdp.send("Input.imeSetComposition", {"text": pinyin, "selectionStart": len(pinyin), "selectionEnd": len(pinyin)})
     cdp.send("Input.insertText", {"text": text})
     cdp.detach()
-    return results(page)
+    return results(page, text)
 
 
 def input_only(page, text: str) -> list[dict]:
     clear(page)
     page.evaluate("""([sel, t]) => { const el = document.querySelector(sel); el.focus();
         el.value = t; el.dispatchEvent(new Event('input', {bubbles: true})); }""", [Q, text])
-    return results(page)
+    return results(page, text)
 
 
 def hrefs(items: list[dict]) -> list[str]:
@@ -181,10 +184,12 @@ def test_a_query_loads_only_what_it_needs(browser, real_base):
     page = browser.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
+    watch_search(page)
     page.goto(real_base)
     page.click(Q)
     page.keyboard.type("竹笋", delay=15)
-    page.wait_for_selector(".md-search-result__item")
+    # The answer to the whole query, not the first results drawn (a prefix's): all it loaded, counted.
+    wait_for_search(page, "竹笋")
     shards = [u for u in requests if "/search/shards/" in u]
     texts = [u for u in requests if "/search/text/" in u]
     assert 1 <= len(shards) <= 3 and len(texts) <= 20
@@ -211,7 +216,8 @@ def test_hostile_case_text_in_results_is_only_text(browser, tmp_path):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     items = typed(page, "虚构核桃")
     assert items and any("onerror=alert(1)" in i["text"] for i in items), "shown as text"
-    assert page.evaluate("() => document.querySelectorAll('.md-search-result img, .md-search-result script').length") == 0
+    # typed() waited for the answer to be drawn and laid out: a payload has had its chance to act.
+    assert results_report(page, site.as_uri() + "/")["bad"] == []
     assert dialogs == [] and page.errors == []
     page.close()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
+from helpers import wait_until
 from sitebuild import make_project
 
 FICTIONAL = Path(__file__).parent / "fixtures" / "fictional"
@@ -28,13 +28,13 @@ def fetch(url: str) -> str:
         return ""
 
 
-def wait_for(url: str, needle: str, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if needle in fetch(url):
-            return True
-        time.sleep(0.3)
-    return False
+def wait_for(url: str, has: str, seconds: float, what: str, lacks: str | None = None) -> str:
+    """The page at ``url`` once it holds ``has`` (and not ``lacks``), or a failure saying ``what``
+    did not happen in time. A page that cannot be fetched never counts: it holds nothing."""
+    def ready() -> str:
+        html = fetch(url)
+        return html if has in html and (lacks is None or lacks not in html) else ""
+    return wait_until(ready, seconds, what)
 
 
 def start_serve(project: Path) -> tuple[subprocess.Popen, int]:
@@ -57,10 +57,10 @@ def test_serve_rebuilds_when_a_case_file_changes(tmp_path):
     proc, port = start_serve(project)
     url = f"http://127.0.0.1:{port}/cases/fictional-a/"
     try:
-        assert wait_for(url, "虚构的测试组团", 60), "preview did not start"
+        wait_for(url, "虚构的测试组团", 60, "the preview to start")
         case = project / "cases" / "clusters" / "fictional-a.yaml"
         case.write_text(case.read_text(encoding="utf-8").replace("虚构的测试组团", "改过的虚构测试组团"), encoding="utf-8")
-        assert wait_for(url, "改过的虚构测试组团", 30), "preview did not rebuild after the case file changed"
+        wait_for(url, "改过的虚构测试组团", 30, "the preview to rebuild after the case file changed")
     finally:
         stop(proc)
 
@@ -74,20 +74,17 @@ def test_serve_shows_the_chinese_error_while_a_file_is_broken_and_recovers(tmp_p
     proc, port = start_serve(project)
     home, page = f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{port}/cases/fictional-a/"
     try:
-        assert wait_for(home, "案例文件有错误", 60), "the preview did not start with a broken file"
-        assert "fictional-a.yaml:" in fetch(home)
+        assert "fictional-a.yaml:" in wait_for(home, "案例文件有错误", 60, "the preview to start with a broken file")
         case.write_text(good, encoding="utf-8")
-        assert wait_for(page, "虚构的测试组团", 30), "the preview did not recover once the file was fixed"
-        assert "cb-preview-errors" not in fetch(page)
+        html = wait_for(page, "虚构的测试组团", 30, "the preview to recover once the file was fixed")
+        assert "cb-preview-errors" not in html
         # Broken again: the last good page stays, with the errors over it; an injection in the error shows as text.
         case.write_text(good.replace("value: 52", "value: <script>alert(1)</script>", 1), encoding="utf-8")
-        assert wait_for(page, "cb-preview-errors", 30), "the preview did not show the error"
-        html = fetch(page)
+        html = wait_for(page, "cb-preview-errors", 30, "the preview to show the error")
         assert "虚构的测试组团" in html and "fictional-a.yaml:" in html
         assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
         case.write_text(good.replace("虚构的测试组团", "修好的虚构测试组团"), encoding="utf-8")
-        assert wait_for(page, "修好的虚构测试组团", 30)
-        assert "cb-preview-errors" not in fetch(page)
+        assert "cb-preview-errors" not in wait_for(page, "修好的虚构测试组团", 30, "the preview to rebuild once fixed")
     finally:
         stop(proc)
 
@@ -99,12 +96,10 @@ def test_serve_shows_a_broken_hand_written_page_and_recovers(tmp_path):
     proc, port = start_serve(project)
     home = f"http://127.0.0.1:{port}/"
     try:
-        assert wait_for(home, "文件名含有无法识别的字符", 60), "the preview did not show the page's error"
+        wait_for(home, "文件名含有无法识别的字符", 60, "the preview to show the page's error")
         bad.unlink()
-        assert wait_for(home, "虚构", 30)
-        deadline = time.monotonic() + 30
-        while "cb-preview-errors" in fetch(home) and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert "cb-preview-errors" not in fetch(home), "the preview did not recover once the file was gone"
+        # The banner goes with the next good build, not necessarily with the first page served after
+        # the removal: wait for a page that is whole and clean, fetched in one piece.
+        wait_for(home, "虚构", 30, "the preview to recover once the file was gone", lacks="cb-preview-errors")
     finally:
         stop(proc)
