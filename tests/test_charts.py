@@ -46,7 +46,7 @@ def test_cluster_page_has_trend_charts_with_summary_and_table(fig_site):
     assert "<svg" in income and "<figcaption" in income
     assert "2019–2023年由52万元增至138万元，年均增长28%；2021年的数值原文脱敏（*），图中留空。" in income
     rows = re.findall(r"<tr class=\"cb-(disclosed|desensitised)\"><th scope=\"row\">[^<]*</th><td>(\d{4})年</td>"
-                      r"<td>([^<]*)</td>", income)
+                      r"<td class=\"cb-num\">([^<]*)</td>", income)
     assert rows == [("disclosed", "2019", "52万元"), ("disclosed", "2020", "68万元"),
                     ("desensitised", "2021", "*（脱敏）"), ("disclosed", "2022", "110万元"),
                     ("disclosed", "2023", "138万元")]

@@ -59,7 +59,7 @@ def hostile_site(tmp_path_factory) -> Path:
     text += f"partners:\n  - name: {yq(singles[1])}\n    kind: company\n    role: {yq(HOSTILE)}\n"
     path.write_text(text, encoding="utf-8")
     lesson = cases / "lessons" / "fictional-lesson.yaml"
-    lesson.write_text(lesson.read_text(encoding="utf-8") + f"link_note: {yq(HOSTILE)}\n", encoding="utf-8")
+    lesson.write_text(lesson.read_text(encoding="utf-8") + f"basis: editorial\nreason: {yq(HOSTILE)}\n", encoding="utf-8")
     return build_project(make_project(tmp, cases))
 
 

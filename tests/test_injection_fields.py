@@ -295,6 +295,13 @@ def hostile_book(tmp: Path, clusters: int) -> tuple[Path, set[str]]:
     indicators["indicators"].append(dict(indicators["indicators"][-1], id="hostile-config", name="__config"))
     (cases / "indicators.yaml").write_text(yaml_text(indicators), encoding="utf-8")
     sources = make("sources", read_yaml(cases / "sources.yaml"))
+    # check finds a quote only in the section it cites: each section (its title … its end, made
+    # unique here so neither is found early) holds every quoted value.
+    for src in sources["sources"]:
+        for j, sec in enumerate(src["sections"]):
+            sec["title"] = f"虚构章节{j}：{sec['title']}"[:400]
+            if sec.get("end"):
+                sec["end"] = f"{sec['end']}：虚构章节{j}完"[-400:]
     # The one text field whose value must name a real file: the file is given a hostile name
     # (without what a path cannot hold) and holds the fictional source text plus every quoted value.
     text = (cases / "sources" / "fictional.txt").read_text(encoding="utf-8")
@@ -302,7 +309,9 @@ def hostile_book(tmp: Path, clusters: int) -> tuple[Path, set[str]]:
     for src in sources["sources"]:
         name = FILE_CHARS.sub("", src["file"])[:60].strip() + ".txt"
         src["file"] = "sources/" + name
-        (cases / "sources" / name).write_text(text + "\n".join(verbatim) + "\n", encoding="utf-8")
+        body = "\n".join(verbatim)
+        sections = "".join(f"{sec['title']}\n{body}\n{sec.get('end', '')}\n" for sec in src["sections"])
+        (cases / "sources" / name).write_text(text + sections, encoding="utf-8")
     (cases / "sources.yaml").write_text(yaml_text(sources), encoding="utf-8")
     return cases, filled
 

@@ -125,7 +125,7 @@ def test_downloads_are_cached_in_the_one_store(built):
 
 
 def test_editor_pages_are_published_but_not_in_the_readers_navigation_or_search(built):
-    project, site, _ = built
+    _, site, _ = built
     assert (site / "guide" / "index.html").is_file() and (site / "guide" / "reference" / "index.html").is_file()
     home = (site / "index.html").read_text(encoding="utf-8")
     nav = home[home.index('<nav class="md-nav md-nav--primary"'):]

@@ -160,6 +160,63 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _writeup(args: argparse.Namespace) -> int:
+    """A thin edge over writeup/writeup_docx/writeup_pdf: usage errors exit 2, an invalid casebook 1."""
+    from .store import write_atomic
+    from .writeup import UnknownCluster, build_writeup
+
+    out, root = Path(args.out), Path(args.cases)
+    kind = out.suffix.lower()
+    if out.is_dir():
+        emit(f"用法错误：“{shown(out)}”是一个目录。提示：--out 写文件名，如 --out {shown(out / '经验材料.docx')}", err=True)
+        return 2
+    if kind not in (".docx", ".pdf"):
+        emit(f"用法错误：不认识输出文件“{shown(out)}”的格式。提示：--out 的文件名以 .docx（Word）或 .pdf 结尾，"
+             "如 --out 经验材料.docx", err=True)
+        return 2
+    if not root.is_dir():
+        emit(f"用法错误：找不到案例目录“{shown(root)}”。提示：用 --cases 指向含有 clusters/ 的目录", err=True)
+        return 2
+    if out.resolve().is_relative_to(root.resolve()):
+        emit(f"用法错误：不能把经验材料写进案例目录“{shown(root)}”。提示：写到项目目录之外或其他目录，如 --out 经验材料{kind}",
+             err=True)
+        return 2
+    book, errors = load_casebook(root)
+    if errors:
+        emit(format_text(errors))
+        emit(f"\n案例文件有 {len(errors)} 个问题，未生成经验材料。提示：按上面的提示修改后再运行", err=True)
+        return 1
+    try:
+        writeup = build_writeup(book, args.cluster or None)
+    except UnknownCluster as exc:
+        emit(f"用法错误：没有标识为“{shown('、'.join(exc.missing))}”的组团。"
+             f"提示：可用的组团标识有 {shown('、'.join(exc.known))}", err=True)
+        return 2
+    if kind == ".docx":
+        from .writeup_docx import REFERENCE, render_docx
+
+        # The project's own layout, where it has one (theme_overrides/writeup/reference.docx).
+        reference = root.resolve().parent / "theme_overrides" / REFERENCE
+        data = render_docx(writeup, reference if reference.is_file() else None)
+    else:
+        from .writeup_pdf import PdfUnavailable, render_pdf
+
+        try:
+            data = render_pdf(writeup)
+        except PdfUnavailable as exc:
+            emit(f"未生成 PDF：{exc}", err=True)
+            return 1
+    try:
+        write_atomic(out, data)
+    except OSError as exc:
+        emit(f"未能写入“{shown(out)}”（{shown(exc.strerror or type(exc).__name__)}）。"
+             "提示：检查输出目录的写入权限和磁盘空间，或换一个输出位置", err=True)
+        return 1
+    what = "全部组团" if not args.cluster else f"{len(set(args.cluster))} 个组团"
+    emit(f"经验材料已生成：{shown(out)}（{'Word' if kind == '.docx' else 'PDF'}，{what}）")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="casebook", description="共富案例库：校验案例文件并生成网站。")
     parser.add_argument("--version", action="version", version=f"casebook {__version__}")
@@ -204,6 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", default="mkdocs.yml", help="站点配置文件（默认 mkdocs.yml）")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="预览地址（默认 127.0.0.1:8000）")
     serve.set_defaults(func=_serve)
+
+    writeup = sub.add_parser("writeup", help="生成经验材料（公文格式的 Word 文档或 PDF）",
+                             description="把案例库（或选定的组团）生成为经验材料：.docx 为按 GB/T 9704-2012 排版的 Word 文档，"
+                                         ".pdf 为同样版式的 PDF。格式由 --out 的扩展名决定。")
+    writeup.add_argument("--cluster", action="append", metavar="标识",
+                         help="只写这个组团（可重复，如 --cluster grain-store --cluster mountain-road）；省略时写全部")
+    writeup.add_argument("--cases", default="cases", help="案例目录（默认 cases/）")
+    writeup.add_argument("--out", required=True, metavar="文件", help="输出文件：经验材料.docx 或 经验材料.pdf")
+    writeup.set_defaults(func=_writeup)
 
     schema = sub.add_parser("schema", help="输出案例文件的 JSON Schema", description="输出案例文件的 JSON Schema。")
     schema.add_argument("--kind", choices=tuple(FILE_MODELS), help="只输出一类文件的 Schema")

@@ -180,7 +180,7 @@ def _figure_changes(old: Casebook, new: Casebook) -> list[FigureChange]:
 
 
 def _identity(item: BaseModel) -> str:
-    for attr in ("id", "name", "title", "description", "event", "role"):
+    for attr in ("id", "name", "title", "text", "description", "event", "role"):
         value = getattr(item, attr, None)
         if isinstance(value, str):
             return value

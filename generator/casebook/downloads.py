@@ -24,6 +24,7 @@ from .escaping import spreadsheet_text
 from .figures import strip_zeros
 from .present import (
     DATAPACKAGE_PATH,
+    EDITORIAL_MARKS,
     STATE_LABELS,
     STATES,
     disclosure,
@@ -48,6 +49,8 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("scope", "统计范围", "string"),
     ("quote", "原文", "string"),
     ("source", "来源", "string"),
+    # What in the row is the editors' rather than the source's (a document title they gave it).
+    ("editorial", "编者标注", "string"),
 ]
 
 
@@ -70,6 +73,8 @@ def rows(book: Casebook, d: Derived, indicator_id: str | None = None) -> list[di
                 value = obs.value.value if obs.value.value == "*" else strip_zeros(obs.value.value)
             owner_source = (book.clusters[fig.owner.id].source if fig.owner.kind == "cluster"
                             else book.alliance.source if book.alliance else None)
+            ref = obs.source or owner_source
+            doc = book.sources.get((ref or "").partition("/")[0])
             out.append({
                 "owner_id": fig.owner.id,
                 "owner": fig.owner.name,
@@ -83,7 +88,8 @@ def rows(book: Casebook, d: Derived, indicator_id: str | None = None) -> list[di
                 "disclosure": STATE_LABELS[disclosure(obs)],
                 "scope": obs.scope or "",
                 "quote": obs.quote or "",
-                "source": source_label(book.sources, obs.source or owner_source),
+                "source": source_label(book.sources, ref),
+                "editorial": f"来源题名{EDITORIAL_MARKS['label']}" if doc and doc.basis == "editorial" else "",
             })
     return out
 
@@ -135,7 +141,7 @@ def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
                                    "strings_to_numbers": False})
     wb.set_properties({"created": dt.datetime(2020, 1, 1), "author": "共富案例库"})
     ws = wb.add_worksheet(sheet_title(sheet))
-    for col, width in enumerate((18, 16, 22, 24, 8, 12, 8, 12, 8, 12, 20, 36, 40)):
+    for col, width in enumerate((18, 16, 22, 24, 8, 12, 8, 12, 8, 12, 20, 36, 40, 14)):
         ws.set_column(col, col, width)
     ws.freeze_panes(1, 0)
     bold = wb.add_format({"bold": True})

@@ -8,6 +8,7 @@ clearly a number in a known unit is rejected with a hint.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -51,13 +52,19 @@ SUFFIX_QUALIFIERS = _spelled("between")
 TRAILING_QUALIFIERS = _spelled("after")
 
 
+_NO_PARTS = ("", "", "")
+# Worked out once per qualifier: every figure on every page asks (tens of thousands per build).
+_PARTS: dict[str, tuple[str, str, str]] = {
+    q: (q if place == "before" else "", q if place == "between" else "", q if place == "after" else "")
+    for q, place in QUALIFIER_PLACES.items()
+}
+
+
 def qualifier_parts(qualifier: str | None) -> tuple[str, str, str]:
     """The qualifier as it stands around a figure: (before the number, between number and unit,
     after the unit). Every place that shows a figure uses this, so 不足*人, *余万元 and *人以上 read
-    the same on the page, in a chart and in prose."""
-    place = QUALIFIER_PLACES.get(qualifier or "")
-    q = qualifier or ""
-    return (q if place == "before" else "", q if place == "between" else "", q if place == "after" else "")
+    the same on the page, in a chart and in prose. A word that is no qualifier stands nowhere."""
+    return _PARTS.get(qualifier or "", _NO_PARTS)
 
 
 # Each unit belongs to one family; a value converts only within its family, by an exact factor.
@@ -122,11 +129,11 @@ class ParsedFigure:
     qualifier: str | None = None
 
 
+_FAMILY_OF = {unit: name for name, members in UNIT_FAMILIES.items() for unit in members}
+
+
 def unit_family(unit: str) -> str | None:
-    for name, members in UNIT_FAMILIES.items():
-        if unit in members:
-            return name
-    return None
+    return _FAMILY_OF.get(unit)
 
 
 def non_negative(unit: str) -> bool:
@@ -177,6 +184,14 @@ def bounded(value: Decimal, original: str) -> Decimal:
 
 def _out_of_bounds(value: Decimal) -> Literal["digits", "integer", "decimals"] | None:
     """Which bound a finite value in canonical form breaks, if any."""
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    # Fast path (nearly every figure): removing trailing zeros only drops digits and raises the
+    # exponent, and leaves adjusted() as it is, so a value within every bound as written is
+    # within them normalised too. Only one that breaks a bound as written is normalised to be sure.
+    if len(digits) <= MAX_SIGNIFICANT_DIGITS and -exponent <= MAX_DECIMAL_PLACES and (
+            not value or value.adjusted() < MAX_INTEGER_DIGITS):
+        return None
     _, digits, exponent = _normalized(value).as_tuple()
     assert isinstance(exponent, int)  # finite
     if len(digits) > MAX_SIGNIFICANT_DIGITS:
@@ -205,6 +220,30 @@ def parse_figure(raw: object) -> ParsedFigure | None:
         return ParsedFigure(bounded(Decimal(str(raw)), str(raw)))
     if not isinstance(raw, str):
         raise FigureError("这里应是一个数值，而不是列表或映射", _fail_hint())
+    if len(raw) > _MAX_REMEMBERED:
+        return _parse_text(raw)
+    outcome = _parse_remembered(raw)
+    if isinstance(outcome, tuple):
+        raise FigureError(*outcome)  # a new error each time: a raised instance would carry old tracebacks
+    return outcome
+
+
+# Figures are short, and a casebook writes the same ones many times ('*', 120, 3.5万元): each text is
+# read once per process. Only short texts are kept, and only so many, whatever a file holds.
+_MAX_REMEMBERED = 64
+
+
+@functools.lru_cache(maxsize=32768)
+def _parse_remembered(raw: str) -> ParsedFigure | tuple[str, str] | None:
+    """:func:`_parse_text`, remembered by text; an error is kept as its (message, hint)."""
+    try:
+        return _parse_text(raw)
+    except FigureError as exc:
+        return exc.message, exc.hint
+
+
+def _parse_text(raw: str) -> ParsedFigure | None:
+    """A figure written as text (how YAML gives every scalar): a pure function of the text."""
     original = raw
     # NFKC turns full-width digits, commas, points, ％ and ＊ into their ASCII forms exactly.
     text = unicodedata.normalize("NFKC", raw).replace(" ", "").replace("\u3000", "")
@@ -292,10 +331,16 @@ def strip_zeros(value: Decimal) -> Decimal:
         return value
     if not value:
         return Decimal(0)  # also -0 and 0.000
-    _, written, exp = value.as_tuple()
+    sign, written, exp = value.as_tuple()
     # Fast path (most figures, called for every figure on every page): nothing to strip.
     if exp == 0 or (isinstance(exp, int) and exp < 0 and written[-1] != 0):
         return value
+    if isinstance(exp, int) and exp < 0:
+        # Zeros after the point (223.0, 1.50): dropped from the digits, exactly, with no context.
+        keep = len(written)
+        while keep > len(written) + exp and written[keep - 1] == 0:
+            keep -= 1
+        return Decimal((sign, written[:keep], exp + len(written) - keep))
     normal = _normalized(value)
     _, digits, exponent = normal.as_tuple()
     assert isinstance(exponent, int)
@@ -845,6 +890,17 @@ def _read_tail(text: str, pos: int, unit: str | None, kind: str, scale: Decimal)
 
 def quote_figures(quote: str) -> list[QuoteFigure]:
     """Every figure written in ``quote``, in order; a comma-grouped number also as its pieces."""
+    return list(_remembered_quote_figures(quote))
+
+
+@functools.lru_cache(maxsize=8192)
+def _remembered_quote_figures(quote: str) -> tuple[QuoteFigure, ...]:
+    # Reading a quote is a pure function of its text (QuoteFigure is frozen): each quote is read once
+    # per process however many figures, checks and rebuilds ask. Quotes are at most 400 characters.
+    return tuple(_read_quote_figures(quote))
+
+
+def _read_quote_figures(quote: str) -> list[QuoteFigure]:
     text = quote.translate(_QUOTE_FOLD)
     out: list[QuoteFigure] = []
     pos, previous_end = 0, -1

@@ -24,7 +24,7 @@ import bisect
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +50,63 @@ class Pos:
     column: int  # 1-based, in characters
 
 
-@dataclass
 class LoadedFile:
-    path: Path
-    display: str  # the path as shown in messages
-    data: Any = None
-    positions: dict[Path_, Pos] = field(default_factory=dict)  # where each value starts
-    key_positions: dict[Path_, Pos] = field(default_factory=dict)  # where each key starts
+    """One parsed file: its data, and where each value and key starts (for messages).
+
+    A file read back from the build cache keeps its positions as the cached JSON text until a
+    message asks for one: building a table of every value's position for every file of a large
+    casebook was a large part of a rebuild in which nothing is wrong."""
+
+    def __init__(self, path: Path, display: str, data: Any = None, positions: dict[Path_, Pos] | None = None,
+                 key_positions: dict[Path_, Pos] | None = None, packed: str | None = None) -> None:
+        self.path = path
+        self.display = display  # the path as shown in messages
+        self.data = data
+        empty = packed is None
+        self._positions = {} if positions is None and empty else positions  # where each value starts
+        self._key_positions = {} if key_positions is None and empty else key_positions  # where each key starts
+        self._packed = packed  # both tables as cached (see _cache_body), not yet read
+        self.digest = ""  # the build cache's key for this file's bytes, when it went through the cache
+
+    @property
+    def positions(self) -> dict[Path_, Pos]:
+        if self._positions is None:
+            self._unpack()
+        assert self._positions is not None
+        return self._positions
+
+    @positions.setter
+    def positions(self, value: dict[Path_, Pos]) -> None:
+        self._positions = value
+
+    @property
+    def key_positions(self) -> dict[Path_, Pos]:
+        if self._key_positions is None:
+            self._unpack()
+        assert self._key_positions is not None
+        return self._key_positions
+
+    @key_positions.setter
+    def key_positions(self, value: dict[Path_, Pos]) -> None:
+        self._key_positions = value
+
+    def _unpack(self) -> None:
+        packed, self._packed = self._packed, None
+        try:
+            body = json.loads(packed or "")
+            positions = {tuple(loc): Pos(line, col) for loc, line, col in body["positions"]}
+            keys = {tuple(loc): Pos(line, col) for loc, line, col in body["keys"]}
+        except (ValueError, KeyError, TypeError):
+            # A damaged cache entry: the positions are read from the file again (never a crash).
+            try:
+                fresh, _ = _read(self.path, self.display, None)
+            except OSError:
+                fresh = LoadedFile(self.path, self.display)
+            positions, keys = fresh.positions, fresh.key_positions
+        if self._positions is None:
+            self._positions = positions
+        if self._key_positions is None:
+            self._key_positions = keys
 
     def pos(self, loc: Path_, key: bool = False) -> Pos:
         """Position of ``loc``; of its key if asked; else of the nearest ancestor known."""
@@ -525,11 +575,11 @@ def _read(path: Path, display: str, cache: Store | None) -> tuple[LoadedFile, li
         if raw is not None:
             key = content_hash(raw, display, code_digest())
             hit = _cache_read(cache.get_text("file", key), path, display)
-            if hit is not None:
-                return hit
-            loaded, errors = _read(path, display, None)
-            cache.put("file", key, _cache_body(loaded, errors))
-            return loaded, errors
+            if hit is None:
+                hit = _read(path, display, None)
+                cache.put("file", key, _cache_body(*hit))
+            hit[0].digest = key
+            return hit
     size = path.stat().st_size
     if size > MAX_BYTES:
         return LoadedFile(path, display), [CaseError(
@@ -544,23 +594,28 @@ def _read(path: Path, display: str, cache: Store | None) -> tuple[LoadedFile, li
 
 
 def _cache_body(loaded: LoadedFile, errors: list[CaseError]) -> str:
-    body = {
+    """Two JSON documents on two lines: the data and errors, read on every build, then the
+    positions, read only when a message needs one (JSON text never holds a raw line break)."""
+    head = {
         "data": loaded.data,
-        "positions": [[list(loc), p.line, p.column] for loc, p in loaded.positions.items()],
-        "keys": [[list(loc), p.line, p.column] for loc, p in loaded.key_positions.items()],
         "errors": [[e.file, e.line, e.column, e.field, e.message, e.label] for e in errors],
     }
-    return json.dumps(body, ensure_ascii=False)
+    tail = {
+        "positions": [[list(loc), p.line, p.column] for loc, p in loaded.positions.items()],
+        "keys": [[list(loc), p.line, p.column] for loc, p in loaded.key_positions.items()],
+    }
+    return json.dumps(head, ensure_ascii=False) + "\n" + json.dumps(tail, ensure_ascii=False)
 
 
 def _cache_read(text: str | None, path: Path, display: str) -> tuple[LoadedFile, list[CaseError]] | None:
     if text is None:
         return None
+    head, newline, tail = text.partition("\n")
+    if not newline:
+        return None
     try:
-        body = json.loads(text)
-        loaded = LoadedFile(path, display, body["data"],
-                            {tuple(loc): Pos(line, col) for loc, line, col in body["positions"]},
-                            {tuple(loc): Pos(line, col) for loc, line, col in body["keys"]})
+        body = json.loads(head)
+        loaded = LoadedFile(path, display, body["data"], packed=tail)
         return loaded, [CaseError(*e) for e in body["errors"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -69,7 +69,7 @@ Unit = Literal[UNITS]  # type: ignore[valid-type]
 
 # Kinds of error the models raise themselves: their messages are complete Chinese text with a
 # 提示, shown to editors as they are (validate._translate passes them through).
-REFUSAL_KINDS = frozenset({"figure", "year", "year_range", "link", "qualifier_conflict"})
+REFUSAL_KINDS = frozenset({"figure", "year", "year_range", "link", "qualifier_conflict", "basis"})
 
 
 def refuse(kind: str, message: str) -> PydanticCustomError:
@@ -150,6 +150,33 @@ class Base(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=False)
 
 
+# Whether a name, a label or a link is the source's own or the editors' choice. The source states
+# facts; calling one of them a "model", or linking a lesson to a cluster, may be the editors' reading,
+# and a reader must be able to tell the two apart wherever it shows (present.BASIS_MARKS).
+Basis = Literal["source", "editorial"]
+
+
+def basis_field(source_means: str, editorial_means: str) -> Any:
+    return F("依据", f"source：{source_means}；editorial：{editorial_means}，并在 reason 中说明理由。"
+                     "省略时为 source。网站上凡显示编者拟定或关联的地方都会标出。", "source")
+
+
+def reason_field(what: str) -> Any:
+    return F("编者说明", f"basis 为 editorial 时必填：{what}", None)
+
+
+class Attributed(Base):
+    """A model with a ``basis`` (and a ``reason``, required when the basis is editorial). The two
+    fields are declared by each subclass, after its own fields, with :func:`basis_field`."""
+
+    @model_validator(mode="after")
+    def _editorial_has_reason(self) -> Attributed:
+        if getattr(self, "basis", "source") == "editorial" and not getattr(self, "reason", None):
+            raise refuse("basis", "basis 写的是 editorial（编者拟定或关联），却没有说明理由。"
+                                  "提示：在这一项加上 reason: …，说明原文哪句话支持这样命名或关联")
+        return self
+
+
 # --------------------------------------------------------------------------- shared parts
 
 
@@ -160,17 +187,20 @@ class Term(Base):
     description: Text | None = F("说明", "用自己的话简要说明它是什么、做什么；不要粘贴原文段落。", None)
 
 
-class Model(Base):
-    """A development model a cluster is known for, e.g. 四带共富."""
+class Model(Attributed):
+    """A development model a cluster (or the alliance) is known for, e.g. 四带共富."""
 
     id: Slug = F("标识", "英文小写短标识，全库唯一，如 four-belts。用于网址和交叉引用。")
     name: Quote = F("模式名称", "原文中的模式名称，逐字照录，如“四带共富”。")
     formula: Quote | None = F("模式内涵", "原文对模式的概括，逐字照录，如“党建带领、政府带动、企业带路、农民带地”。", None)
     description: Text = F("说明", "用自己的话说明这个模式怎样运作。")
     source: SourceRef | None = F("来源", "出处，格式“文档标识/章节标识”；省略时沿用本文件的来源。", None)
+    basis: Basis = basis_field("原文把它称为模式（如“‘四带共富’发展模式”）",
+                               "原文没有把它称为模式或没有这个名称，由编者拟定")
+    reason: Text | None = reason_field("原文怎样表述、编者为何把它列为模式。")
 
 
-class Mechanism(Base):
+class Mechanism(Attributed):
     """A standing mechanism or institutional arrangement; lessons refer to it by id."""
 
     id: Slug = F("标识", "英文小写短标识，全库唯一，如 task-force。经验启示用它引用本机制。")
@@ -178,6 +208,9 @@ class Mechanism(Base):
     description: Text = F("说明", "用自己的话说明机制由谁牵头、做什么。")
     terms: list[Quote] = F("原文术语", "与本机制相关、需逐字照录的短语，如“以‘赛’促‘建’”。", [])
     source: SourceRef | None = F("来源", "出处，格式“文档标识/章节标识”；省略时沿用本文件的来源。", None)
+    basis: Basis = basis_field("原文把它称为机制、制度或架构（如“专班攻坚机制”）",
+                               "原文没有把它称为机制，由编者归为机制")
+    reason: Text | None = reason_field("原文怎样表述、编者为何把它列为机制。")
 
 
 class Measure(Base):
@@ -229,6 +262,13 @@ class Project(Base):
     description: Text = F("说明", "用自己的话说明项目内容。")
     functions: list[Quote] = F("功能", "原文列出的功能，逐项照录，如“餐饮”“住宿”。", [])
     source: SourceRef | None = F("来源", "出处，格式“文档标识/章节标识”；省略时沿用本文件的来源。", None)
+
+
+class Statement(Base):
+    """A statement quoted from the source (a line of the background, a principle) and where it is."""
+
+    text: Quote = F("原文", "原文中的表述，逐字照录。")
+    source: SourceRef | None = F("来源", "出处，格式“文档标识/章节标识”，如 writeup/intro；省略时沿用本文件的来源。", None)
 
 
 class Milestone(Base):
@@ -312,6 +352,8 @@ class Location(Base):
     town: Quote | None = F("乡镇", "原文写法，如“*山镇”。", None)
     village: Quote | None = F("村", "组团以一个村为核心时填写，如“*村”。", None)
     note: Text | None = F("补充", "其他位置说明，如海拔、地形。", None)
+    source: SourceRef | None = F("来源", "位置写法的出处（如取自上一级章节），格式“文档标识/章节标识”；省略时沿用本文件的来源。",
+                                 None)
 
 
 class Cluster(Base):
@@ -388,8 +430,8 @@ class Alliance(Base):
     parties: list[Quote] = F("共建各方", "原文列出的共建方，逐项照录，如“区”“镇”“村”“校”“企”。", [])
     community: Quote | None = F("共同体名称", "原文名称，如“新型帮共体”。", None)
     framework: Framework | None = F("组织框架", "联盟的组织框架。", None)
-    background: list[Quote] = F("背景论述", "原文引言中引述的论述，逐字照录，如党的二十大报告的表述。", [])
-    principles: list[Quote] = F("工作方针", "原文中的方针提法，逐字照录。", [])
+    background: list[Statement] = F("背景论述", "原文引言中引述的论述，逐字照录，如党的二十大报告的表述；每项注明出处。", [])
+    principles: list[Statement] = F("工作方针", "原文中的方针提法，逐字照录；每项注明出处（引言或第二部分开头）。", [])
     milestones: list[Milestone] = F("大事记", "有年份的事件，如联盟建设的起始年份。", [])
     digital_scenarios: list[Term] = F("数字化应用场景", "原文列出的应用场景，如“初心之旅一张图”。", [])
     digital_features: list[Measure] = F("数字化功能", "数字化管理的其他做法，如排行榜、并轨上线。", [])
@@ -405,7 +447,7 @@ class Alliance(Base):
 # --------------------------------------------------------------------------- lessons
 
 
-class Lesson(Base):
+class Lesson(Attributed):
     """One lesson (经验启示): one file in cases/lessons/, named after its id."""
 
     id: Slug = F("标识", "英文小写短标识，与文件名一致，如 party-leadership。")
@@ -415,8 +457,10 @@ class Lesson(Base):
     key_phrases: list[Quote] = F("原文要语", "启示中需逐字照录的提法，如“做大蛋糕”与“分好蛋糕”。", [])
     clusters: list[Slug] = F("体现的组团", "体现这条启示的组团标识，如 grain-store。", [])
     mechanisms: list[Slug] = F("体现的机制", "体现这条启示的机制、模式或路径标识，如 task-force。", [])
-    link_note: Text | None = F("关联说明", "说明组团和机制为何体现这条启示（原文未明示时由编者说明）。", None)
     source: SourceRef = F("来源", "出处，格式“文档标识/章节标识”。")
+    basis: Basis = basis_field("原文指明了体现这条启示的组团和机制",
+                               "原文未指明，组团和机制由编者关联")
+    reason: Text | None = reason_field("说明这些组团和机制为何体现这条启示。")
 
 
 # --------------------------------------------------------------------------- catalogue and sources
@@ -469,25 +513,93 @@ class IndicatorCatalogue(Base):
 
 class Section(Base):
     id: Slug = F("标识", "章节的英文小写短标识，如 part-2-grain-store。")
-    title: Quote = F("章节", "原文中的章节标题或段落开头，逐字照录。")
+    title: Quote = F("章节", "原文中的章节标题或段落开头，逐字照录。章节从它在原文中（上一章节开头之后）第一次出现处开始。")
+    end: Quote | None = F(
+        "章节结尾",
+        "本章节最后一句话的结尾几个字，逐字照录，如“累计帮助节省利息支出超*万元。”。省略时章节延续到下一章节开头"
+        "（不超出上级章节）。含下级章节的章节（下级章节在它的结尾之前开始）和最后一个章节应填写。",
+        None)
 
 
-class Source(Base):
+class Source(Attributed):
     id: Slug = F("标识", "文档的英文小写短标识，如 writeup。")
-    title: Text = F("题名", "文档题名；原文无题名时由编者拟定，并在备注中说明。")
+    title: Text = F("题名", "文档题名；原文无题名时由编者拟定，basis 写 editorial 并在 reason 中说明。")
     kind: Text = F("文献类型", "如“经验材料”。")
     publisher: Quote | None = F("发布单位", "原文写法（可能脱敏为 *）。", None)
     date: _dt.date | None = F("日期", "发布日期，格式 YYYY-MM-DD；未知则省略。", None)
     file: Text | None = F("文件", "原文文本文件的位置，相对于案例目录，如 sources/writeup.txt。", None)
     url: Link | None = F("网址", "原文的网址，只能以 http:// 或 https:// 开头。", None)
     note: Text | None = F("备注", "脱敏情况等说明。", None)
-    sections: list[Section] = F("章节", "文档的章节，供数据引用。", [])
+    sections: list[Section] = F("章节", "文档的章节，按原文顺序排列，供数据引用；引文只在所注章节（含其下级章节）中查找。", [])
+    basis: Basis = basis_field("题名照录原文", "原文无题名，题名由编者拟定")
+    reason: Text | None = reason_field("说明题名从何而来。")
 
 
 class SourceList(Base):
     """cases/sources.yaml."""
 
     sources: list[Source] = F("来源文档", "全部来源文档。", min_length=1)
+
+
+Span = tuple[int, int]
+
+
+def locate_sections(text: str, sections: list[Section],
+                    squash: typing.Callable[[str], str]) -> tuple[dict[str, Span], list[tuple[int, str, str]]]:
+    """Where each section lies in its document's ``text`` (already squashed with ``squash``), and
+    the problems found: (section index, field, Chinese message).
+
+    A section starts where its title first occurs after the previous section's start (sections
+    are listed in the source's order), and ends after its ``end`` when one is given; otherwise
+    where the next section starts, and never beyond a section that encloses it. So a section with
+    an ``end`` holds the sections listed after it that start before that end (its sub-sections),
+    and text after the last ``end`` belongs to the document only."""
+    starts: list[int | None] = []
+    problems: list[tuple[int, str, str]] = []
+    pos = 0
+    for i, sec in enumerate(sections):
+        title = squash(sec.title)
+        at = text.find(title, pos) if title else -1
+        if at < 0 and title and title in text:
+            problems.append((i, "title", f"章节“{sec.title}”在原文中出现在上一章节开头之前。"
+                                         "提示：sections 按原文顺序排列；标题在原文中出现多次时，写到能区分的长度"))
+        starts.append(at if at >= 0 else None)  # a title missing from the text is a verbatim error already
+        if at >= 0:
+            pos = at
+    spans: dict[str, Span] = {}
+    for i, sec in enumerate(sections):
+        start = starts[i]
+        if start is None or sec.id in spans:
+            continue
+        end = next((s for s in starts[i + 1:] if s is not None and s > start), len(text))
+        for outer_start, outer_end in spans.values():
+            if outer_start <= start < outer_end:
+                end = min(end, outer_end)
+        if sec.end:
+            tail = squash(sec.end)
+            at = text.find(tail, start)
+            if at < 0:
+                problems.append((i, "end", f"在章节“{sec.title}”开头之后找不到结尾“{sec.end}”。"
+                                           "提示：end 写本章节最后一句话的结尾几个字，与原文逐字一致"))
+            else:
+                end = at + len(tail)
+        spans[sec.id] = (start, end)
+    return spans, problems
+
+
+def sections_of(spans: dict[str, Span], text: str, needle: str) -> list[str]:
+    """The innermost section around each occurrence of ``needle`` in ``text``, in the text's order
+    and without repeats; an occurrence outside every section adds nothing."""
+    found: list[str] = []
+    at = text.find(needle)
+    while at >= 0:
+        around = [(end - start, sid) for sid, (start, end) in spans.items() if start <= at and at + len(needle) <= end]
+        if around:
+            sid = min(around)[1]
+            if sid not in found:
+                found.append(sid)
+        at = text.find(needle, at + 1)
+    return found
 
 
 # The kinds of case file, by where the file lives (see loader.file_kind).

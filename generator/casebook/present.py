@@ -93,7 +93,9 @@ def figure_html(obs: Observation, with_unit: bool = True) -> Markup:
         missing = STATES["missing"]
         return Markup('<span class="cb-fig cb-missing" title="{}">{}</span>').format(missing.note, missing.label)
     if state == "desensitised":
-        body = Markup('<abbr class="cb-star" title="{}">{}</abbr>').format(DESENSITISED_NOTE, DESENSITISED)
+        # tabindex: a tap or Tab focuses the '*', and the stylesheet then shows its title, which
+        # touch screens never show as a tooltip.
+        body = Markup('<abbr class="cb-star" title="{}" tabindex="0">{}</abbr>').format(DESENSITISED_NOTE, DESENSITISED)
     else:
         assert isinstance(obs.value.value, Decimal)
         body = escape(number(obs.value.value))
@@ -113,6 +115,15 @@ def point_text(point: Point, unit: str) -> str:
 def point_state(point: Point) -> StateName:
     """A chart point's state (a point is never missing: only figures with a value are drawn)."""
     return "disclosed" if point.disclosed else "desensitised"
+
+
+# --------------------------------------------------------------------------- editorial choices
+
+# The mark an editorial choice carries wherever it shows (models.Basis "editorial"): a link the
+# source does not state (a lesson and the clusters and mechanisms that show it) reads 编者关联; a
+# name or label it does not give (a model's name, a document's title) reads 编者拟定. One wording
+# each, on the pages and in the downloads alike.
+EDITORIAL_MARKS: dict[str, str] = {"link": "编者关联", "label": "编者拟定"}
 
 
 # --------------------------------------------------------------------------- years and periods
@@ -294,6 +305,16 @@ def download_path(stem: str, ext: str) -> str:
     return f"{DOWNLOADS}/{stem}.{ext}"
 
 
+WRITEUP_NAME = "经验材料"
+
+
+def writeup_path(cluster_id: str | None = None, ext: str = "docx") -> str:
+    """A write-up's site-relative path (its URL too): the whole casebook's (downloads/经验材料.docx)
+    or one cluster's (downloads/经验材料-grain-store.docx)."""
+    stem = WRITEUP_NAME if cluster_id is None else f"{WRITEUP_NAME}-{_slug(cluster_id)}"
+    return f"{DOWNLOADS}/{stem}.{_slug(ext)}"
+
+
 def relative_url(from_url: str, to: str) -> str:
     """A link from the page at ``from_url`` to ``to`` (both site-relative, directory style)."""
     path, hash_, frag = to.partition("#")
@@ -313,12 +334,12 @@ def relative_url(from_url: str, to: str) -> str:
 # What templates may call (registered by render.environment): every URL and every figure's text.
 TEMPLATE_GLOBALS = {
     "STATES": STATES, "STATE_LABELS": STATE_LABELS, "STATE_MARKS": STATE_MARKS, "DESENSITISED_NOTE": DESENSITISED_NOTE,
-    "URLS": URLS, "DATAPACKAGE_PATH": DATAPACKAGE_PATH,
+    "URLS": URLS, "DATAPACKAGE_PATH": DATAPACKAGE_PATH, "EDITORIAL_MARKS": EDITORIAL_MARKS,
     "cluster_title": cluster_title, "cluster_url": cluster_url, "indicator_url": indicator_url,
     "lesson_url": lesson_url, "category_anchor": category_anchor, "category_url": category_url,
     "tag_url": tag_url, "partner_kind_anchor": partner_kind_anchor, "partner_kind_url": partner_kind_url,
     "source_anchor": source_anchor, "fragment": fragment, "anchored": anchored,
-    "download_stem": download_stem, "download_path": download_path,
+    "download_stem": download_stem, "download_path": download_path, "writeup_path": writeup_path,
     "year_text": year_text, "point_text": point_text, "point_state": point_state,
     "chart_value": point_text,  # the older name, kept for theme overrides written against it
 }

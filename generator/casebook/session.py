@@ -27,6 +27,7 @@ import contextlib
 import logging
 import shutil
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -135,7 +136,8 @@ class BuildSession:
         self.store: Store = Store(None)
         self.site: Site | None = None
         self.outputs: list[Output] = [Output("downloads", _download_paths, _write_downloads),
-                                      Output("search", lambda s: [], _write_search)]
+                                      Output("search", lambda s: [], _write_search),
+                                      Output("writeups", _writeup_paths, _write_writeups)]
         # The published site an incremental build continues, and its manifest (run() sets them).
         self.previous: dict[str, Any] | None = None
         self.previous_site: Path | None = None
@@ -406,3 +408,38 @@ def _show_errors(site_dir: Path, errors: list[str], last_good: bool) -> None:
         html = page.read_text(encoding="utf-8")
         at = html.find(">", html.find("<body")) + 1 if "<body" in html else 0
         page.write_text(html[:at] + banner + html[at:], encoding="utf-8")
+
+
+# The write-ups (downloads/经验材料.docx, one per cluster): made from the validated casebook, which
+# the store hands back parsed; none while the preview shows a broken casebook's errors.
+_WRITEUP_BOOKS: weakref.WeakKeyDictionary[BuildSession, Any] = weakref.WeakKeyDictionary()
+
+
+def _writeup_book(session: BuildSession) -> Any:
+    if session not in _WRITEUP_BOOKS:
+        from .validate import load_casebook
+
+        book, errors = load_casebook(session.settings.cases, session.store)
+        _WRITEUP_BOOKS[session] = None if errors or session.errors else book
+    return _WRITEUP_BOOKS[session]
+
+
+def _writeup_paths(session: BuildSession) -> list[str]:
+    from .writeup_docx import site_paths
+
+    book = _writeup_book(session)
+    return [] if book is None else site_paths(book)
+
+
+def _write_writeups(session: BuildSession, site_dir: Path) -> None:
+    from .store import write_atomic
+    from .writeup_docx import REFERENCE, site_documents
+
+    book = _writeup_book(session)
+    if book is None:
+        return
+    overrides = session.settings.overrides
+    reference = overrides / REFERENCE if overrides is not None else None
+    for path, data in site_documents(book, reference, session.store):
+        write_atomic(site_dir / path, data)
+    session.store.commit()

@@ -8,6 +8,7 @@ exactly, so later stages only ever see a number in the catalogue unit, ``"*"`` o
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
 import stat
@@ -47,8 +48,11 @@ from .models import (
     Lesson,
     Mechanism,
     Observation,
+    Span,
     Strand,
     iter_verbatim,
+    locate_sections,
+    sections_of,
 )
 from .models import Model as Model_
 from .models import SourceList as SourceList_
@@ -213,7 +217,7 @@ def _walk(obj: Any, loc: Path_ = ()) -> list[tuple[Path_, BaseModel]]:
         here, item = stack.pop()
         if isinstance(item, BaseModel):
             out.append((here, item))
-            for name in reversed(type(item).model_fields):
+            for name in _model_fields(type(item)):
                 value = getattr(item, name)
                 if isinstance(value, BaseModel | list):
                     stack.append(((*here, name), value))
@@ -222,6 +226,29 @@ def _walk(obj: Any, loc: Path_ = ()) -> list[tuple[Path_, BaseModel]]:
                 if isinstance(item[i], BaseModel | list):
                     stack.append(((*here, i), item[i]))
     return out
+
+
+@functools.cache
+def _model_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``cls`` that can hold a model, last first (the order _walk stacks them): the
+    rest (text, numbers, figures, lists of text) are never looked into."""
+    return tuple(name for name, info in reversed(cls.model_fields.items()) if _may_hold_model(info.annotation))
+
+
+def _may_hold_model(annotation: Any) -> bool:
+    """Whether a value of this type can be or contain a model; True for any form not known here."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _may_hold_model(typing.get_args(annotation)[0])
+    if origin is typing.Literal:
+        return False
+    if origin is None:
+        if annotation is None or annotation is type(None):
+            return False
+        if isinstance(annotation, type):
+            return issubclass(annotation, BaseModel | list | tuple | dict | set | frozenset) or annotation is object
+        return True  # Any, a type variable, a forward reference
+    return any(_may_hold_model(arg) for arg in typing.get_args(annotation))
 
 
 class _Checker:
@@ -299,11 +326,12 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
                 linkables.setdefault(sub.id, sub_kind)
 
     texts = _source_texts(ck, parsed)
-    texts_key = content_hash(json.dumps(texts, sort_keys=True, ensure_ascii=False))
+    spans = _section_spans(ck, parsed, texts)
+    texts_key = content_hash(json.dumps([texts, spans], sort_keys=True, ensure_ascii=False))
     lesson_orders: dict[int, str] = {}
     for loaded, _, model in parsed:
         mcls = type(model)
-        _check_verbatim_cached(ck, loaded, model, texts, texts_key, verbatim_cache)
+        _check_verbatim_cached(ck, loaded, model, texts, texts_key, verbatim_cache, spans)
         default_source = getattr(model, "source", None)
         for loc, sub in walks[id(model)]:
             ref = getattr(sub, "source", None) if "source" in type(sub).model_fields else None
@@ -456,24 +484,46 @@ def _source_texts(ck: _Checker, parsed: list[tuple[LoadedFile, str, BaseModel]])
     return texts
 
 
+def _section_spans(ck: _Checker, parsed: list[tuple[LoadedFile, str, BaseModel]],
+                   texts: dict[str, str]) -> dict[str, dict[str, Span]]:
+    """Where each section of each document with a text lies in it (models.locate_sections), by
+    document and section id; a section that cannot be placed is reported in sources.yaml."""
+    spans: dict[str, dict[str, Span]] = {}
+    for loaded, _, model in parsed:
+        if not isinstance(model, SourceList_):
+            continue
+        for i, src in enumerate(model.sources):
+            if src.id not in texts or src.id in spans:
+                continue
+            spans[src.id], problems = locate_sections(texts[src.id], src.sections, _squash)
+            for j, field, message in problems:
+                ck.err(loaded, ("sources", i, "sections", j, field), message, type(model))
+    return spans
+
+
 def _check_verbatim_cached(ck: _Checker, loaded: LoadedFile, model: BaseModel, texts: dict[str, str],
-                           texts_key: str, cache: Store | None) -> None:
+                           texts_key: str, cache: Store | None, spans: dict[str, dict[str, Span]]) -> None:
     """The verbatim check, remembered per (file content, source texts, code): at province scale
     walking every model for quoted fields is a large part of a rebuild."""
     if cache is None:
-        _check_verbatim(ck, loaded, model, texts)
+        _check_verbatim(ck, loaded, model, texts, spans)
         return
-    key = content_hash(model.model_dump_json(), type(model).__name__, loaded.display, texts_key, code_digest())
+    # The file's bytes (with its path and the code) make the model: the loader's key for them stands
+    # for it, sparing a JSON dump of every model on every build.
+    made_of = loaded.digest or model.model_dump_json()
+    key = content_hash(made_of, type(model).__name__, loaded.display, texts_key, code_digest())
     if cache.get("verbatim", key) is not None:
         return  # checked before, and clean (only clean results are kept: errors carry positions)
     before = len(ck.errors)
-    _check_verbatim(ck, loaded, model, texts)
+    _check_verbatim(ck, loaded, model, texts, spans)
     if len(ck.errors) == before:
         cache.put("verbatim", key, b"ok")
 
 
-def _check_verbatim(ck: _Checker, loaded: LoadedFile, model: BaseModel, texts: dict[str, str]) -> None:
-    """Names, slogans, terms and quotes must appear in their source exactly (when its text is on file)."""
+def _check_verbatim(ck: _Checker, loaded: LoadedFile, model: BaseModel, texts: dict[str, str],
+                    spans: dict[str, dict[str, Span]]) -> None:
+    """Names, slogans, terms and quotes must appear in their source exactly (when its text is on
+    file), and in the section they cite (or one of its sub-sections) when they cite one."""
     items: list[tuple[Path_, str, str | None]]
     if isinstance(model, SourceList_):
         items = [(("sources", i, *loc), text, src.id) for i, src in enumerate(model.sources)
@@ -481,11 +531,26 @@ def _check_verbatim(ck: _Checker, loaded: LoadedFile, model: BaseModel, texts: d
     else:
         items = list(iter_verbatim(model))
     for loc, text, ref in items:
-        doc = (ref or "").partition("/")[0]
-        if doc in texts and _squash(text) not in texts[doc]:
+        doc, _, section = (ref or "").partition("/")
+        if doc not in texts:
+            continue
+        needle = _squash(text)
+        if needle not in texts[doc]:
             ck.err(loaded, loc, f"原文“{doc}”中找不到“{text}”。提示：名称、口号、术语和引文须与原文逐字一致"
                                 "（包括标点、引号和 * 号）；自己的说明请写在 description、summary 等说明字段中",
                    type(model))
+            continue
+        span = spans.get(doc, {}).get(section)
+        if span is None or needle in texts[doc][span[0]:span[1]]:
+            continue
+        # Found only outside the cited section: name where it is (text outside every section passes).
+        found = sections_of(spans[doc], texts[doc], needle)
+        if found:
+            titles = {sec.id: sec.title for sec in ck.book.sources[doc].sections}
+            where = "、".join(f"“{titles[sid]}”（{sid}）" for sid in found[:3])
+            where += f"等 {len(found)} 个章节" if len(found) > 3 else ""
+            ck.err(loaded, loc, f"“{text}”不在所注出处“{titles[section]}”（{ref}）中。"
+                                f"提示：这句话出自{where}，把 source 改为 {doc}/{found[0]}", type(model))
 
 
 def _check_source_ref(ck: _Checker, loaded: LoadedFile, loc: Path_, ref: str,
@@ -550,18 +615,23 @@ def _resolve_observation(ck: _Checker, loaded: LoadedFile, loc: Path_, obs: Obse
 def _check_range(ck: _Checker, loaded: LoadedFile, loc: Path_, value: Decimal, ind: Indicator,
                  model: type[BaseModel]) -> None:
     """A disclosed figure (in the catalogue unit) must be possible for its unit and within its
-    indicator's bounds."""
+    indicator's bounds. The texts are made only for a message (every disclosed figure passes here)."""
+    where = (*loc, "value")
+    below_zero = value < 0 and non_negative(ind.unit)
+    below = ind.min is not None and value < ind.min
+    above = ind.max is not None and value > ind.max
+    if not (below_zero or below or above):
+        return
     shown = format_figure(value, None, ind.unit)
     lo = None if ind.min is None else format_figure(Decimal(ind.min), None, ind.unit)
     hi = None if ind.max is None else format_figure(Decimal(ind.max), None, ind.unit)
-    where = (*loc, "value")
-    if value < 0 and non_negative(ind.unit):
+    if below_zero:
         ck.err(loaded, where, f"“{ind.name}”以“{ind.unit}”计，不能是负数（这里是 {shown}）。"
                               "提示：个数、人数、面积和金额都不会是负数，请核对原文；原文脱敏时写 '*'", model)
-    if ind.min is not None and value < ind.min:
+    if below:
         ck.err(loaded, where, f"数值 {shown}低于指标目录为“{ind.name}”规定的下限 {lo}。"
                               "提示：请核对原文；原文确实如此时，先放宽 indicators.yaml 中这一指标的 min", model)
-    if ind.max is not None and value > ind.max:
+    if above:
         ck.err(loaded, where, f"数值 {shown}超过指标目录为“{ind.name}”规定的上限 {hi}。"
                               "提示：请核对原文；原文确实如此时，先放宽 indicators.yaml 中这一指标的 max", model)
 
