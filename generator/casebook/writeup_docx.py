@@ -563,10 +563,12 @@ def _table(doc: DocxDocument, block: FigureTable, styles: _StyleIds) -> None:
     width = text_width()
     widths = [Twips(width * s // sum(shares)) for s in shares]
     cell_style = styles[STYLE_TABLE_TEXT]
+    # All cells read once, row by row: python-docx's table.rows[r] and row.cells each walk the whole
+    # table, which made a province casebook's 1,000-row table quadratic (minutes per build).
+    cells, ncols = table._cells, len(block.columns)
     for r, values in enumerate([block.columns, *block.rows]):
-        row = table.rows[r]
         for c, value in enumerate(values):
-            cell = row.cells[c]
+            cell = cells[r * ncols + c]
             cell.width = widths[c]
             para = _styled(cell.paragraphs[0], cell_style)
             _add_runs(para, [(value, r == 0)])
