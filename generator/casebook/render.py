@@ -81,6 +81,7 @@ class Site:
     # Downloads are written apart from the pages, set by site.prepare_site (see downloads.start_downloads).
     download_tables: list[Any] = field(default_factory=list)
     source_titles: list[str] = field(default_factory=list)
+    book: Any = None  # the validated casebook the site was made from (site.prepare_site)
     downloads: Any = None  # a Future of the paths written, when started (site.prepare_site)
     generation_seconds: float = 0.0
     chart_svgs: dict[str, str] = field(default_factory=dict)  # chart id → SVG, for inline_charts (which sanitises)

@@ -27,7 +27,6 @@ import contextlib
 import logging
 import shutil
 import time
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -410,18 +409,10 @@ def _show_errors(site_dir: Path, errors: list[str], last_good: bool) -> None:
         page.write_text(html[:at] + banner + html[at:], encoding="utf-8")
 
 
-# The write-ups (downloads/经验材料.docx, one per cluster): made from the validated casebook, which
-# the store hands back parsed; none while the preview shows a broken casebook's errors.
-_WRITEUP_BOOKS: weakref.WeakKeyDictionary[BuildSession, Any] = weakref.WeakKeyDictionary()
-
-
+# The write-ups (downloads/经验材料.docx, one per cluster): made from the casebook the site was
+# validated from; none while the preview shows a broken casebook's errors.
 def _writeup_book(session: BuildSession) -> Any:
-    if session not in _WRITEUP_BOOKS:
-        from .validate import load_casebook
-
-        book, errors = load_casebook(session.settings.cases, session.store)
-        _WRITEUP_BOOKS[session] = None if errors or session.errors else book
-    return _WRITEUP_BOOKS[session]
+    return None if session.errors else session._site().book
 
 
 def _writeup_paths(session: BuildSession) -> list[str]:

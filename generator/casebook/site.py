@@ -42,6 +42,7 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
         downloads = start_downloads(tables, source_titles, chart_cache, downloads_to)
     site = render_site(book, overrides, ChartRenderer(chart_cache), PageCache(store), derived)
     site.download_tables, site.source_titles, site.downloads = tables, source_titles, downloads
+    site.book = book  # for outputs made from the data, not the pages (the write-ups)
     store.commit()
     site.generation_seconds = time.perf_counter() - start
     return site
