@@ -327,3 +327,22 @@ def test_a_linked_folder_in_the_casebook_is_reported_not_skipped(tmp_path, check
     (cases / "lessons").symlink_to(tmp_path / "elsewhere")
     rc, out = check(cases)
     assert rc == 1 and "lessons:1:1: 案例文件不能是符号链接" in out
+
+
+@pytest.mark.parametrize("field, ref, wanted, kind", [
+    ("models", "fictional-mechanism", "mechanisms", "机制"),  # a mechanism listed as a model
+    ("strands", "fictional-mechanism", "mechanisms", "机制"),
+    ("mechanisms", "fictional-three-belts", "models", "发展模式"),  # a model listed as a mechanism
+])
+def test_lesson_link_of_the_wrong_kind_names_the_right_field(check, book, field, ref, wanted, kind):
+    replace(book, "lessons/fictional-lesson.yaml", "mechanisms:\n  - fictional-mechanism\n", f"{field}:\n  - {ref}\n")
+    err = only_error(check, book)
+    assert err["field"] == f"{field}[0]" and err["line"] == line_of(book, "lessons/fictional-lesson.yaml", f"  - {ref}")
+    assert f"“{ref}”是{kind}，不能写在 {field} 下" in err["message"] and f"提示：把它移到 {wanted} 下" in err["message"]
+
+
+def test_model_example_must_exist(check, book):
+    replace(book, CLUSTER, "  - id: fictional-three-belts\n", "  - id: fictional-three-belts\n    examples:\n      - nowhere\n")
+    err = only_error(check, book)
+    assert err["field"] == "models[0].examples[0]"
+    assert "不存在的典型事例“nowhere”" in err["message"]

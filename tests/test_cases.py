@@ -46,7 +46,7 @@ def test_clusters_and_lessons_by_id(real):
                                   "cloud-ecommerce"}
     assert sorted(lesson.order for lesson in book.lessons.values()) == [1, 2, 3, 4, 5]
     for lesson in book.lessons.values():
-        assert lesson.clusters and lesson.mechanisms, lesson.id
+        assert lesson.clusters and lesson.refs, lesson.id
     assert book.alliance is not None
 
 

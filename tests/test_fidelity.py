@@ -419,9 +419,9 @@ def test_every_page_showing_an_editorial_lesson_link_marks_it(editorial_site):
     assert "cases/fictional-a/index.html" in pages, sorted(pages)
     for rel, html in pages.items():
         assert _unmarked(html, link, _mark(LINK, REASONS["lesson"])) == [], rel
-    # On the lessons page the links go the other way: its clusters and mechanisms are marked.
+    # On the lessons page the links go the other way: its clusters and mechanisms (models, strands) are marked.
     lessons = articles["lessons/index.html"]
-    for label in ("体现的组团", "体现的机制与模式"):
+    for label in ("体现的组团", "体现的机制"):
         assert f'<p class="cb-label">{label} {_mark(LINK, REASONS["lesson"])}</p>' in lessons
     assert f"关联说明：{REASONS['lesson']}" in lessons
 
@@ -666,3 +666,28 @@ def test_narrative_fields_are_written_afresh(real_book):
     copied = [(round(copied_share(text, source), 2), where, text) for where, text in fields
               if copied_share(text, source) >= 0.9]
     assert copied == []
+
+
+# The source's own named models (each called 模式 in its text), and names it gives to a brand or a
+# result, which are not models.
+SOURCE_MODELS = {"四带共富": "part-2-source-prosperity", "乡村经营新模式": "part-1-resources",
+                 "城乡合伙人": "part-1-resources"}
+NOT_MODELS = ["雪乡共富菜园", "“数字乡村”示范样板"]
+
+
+def test_the_sources_named_models_each_show_once_on_the_models_page(real_book, real_site):
+    text, spans = _spans(real_book)
+    html = (real_site / "models" / "index.html").read_text(encoding="utf-8")
+    table = html[html.index('id="models"'):html.index('id="cluster-mechanisms"')]
+    names = [re.sub(r"<[^>]+>", "", m) for m in re.findall(r'<th scope="row">(.*?)</th>', table)]
+    for name, section in SOURCE_MODELS.items():
+        start, end = spans[section]
+        assert _squash(f"{name}") in text[start:end] and "模式" in text[start:end], name
+        assert [n for n in names if n.startswith(name)] == [name], (name, names)  # once, and unmarked
+    for name in NOT_MODELS:
+        assert not any(name in n for n in names), name
+    # Each alliance model names the example that shows it.
+    rows = {re.sub(r"<[^>]+>", "", th): row for row in re.findall(r"<tr id=.*?</tr>", table)
+            for th in re.findall(r'<th scope="row">(.*?)</th>', row)}
+    for name in ("乡村经营新模式", "城乡合伙人"):
+        assert "“虹心”党建联盟" in rows[name], rows[name]

@@ -270,8 +270,10 @@ def test_long_titles_break_into_balanced_whole_lines() -> None:
 HOSTILE = ['<w:p><w:r><w:t>x</w:t></w:r></w:p>', "{PAGE}", '=cmd|"/C calc"!A0', "]]>&amp;&#x41;",
            '</w:t><w:fldSimple w:instr="PAGE"/><w:t>', "<script>alert(1)</script>", "{{ 7*7 }}"]
 CONTROL = ["\x1b[31m", "\u202e", "\x00", "\x0b"]
-_REFS = {"id", "indicator", "source", "strand", "kind", "status", "clusters", "mechanisms", "unit", "qualifier",
-         "year", "value", "basis", "order"}
+# Identifiers, references and figures: not text. A list of nested models under one of these names
+# (a cluster's mechanisms and models) is text all the same and is poisoned.
+_REFS = {"id", "indicator", "source", "strand", "kind", "status", "clusters", "mechanisms", "models", "strands",
+         "examples", "unit", "qualifier", "year", "value", "basis", "order"}
 
 
 def _poison(model, marks: list[str], payloads: list[str]):
@@ -289,8 +291,12 @@ def _poison(model, marks: list[str], payloads: list[str]):
             return marks[-1]
         return value
 
+    def is_ref(name: str) -> bool:
+        value = getattr(model, name)
+        return name in _REFS and not (isinstance(value, list) and value and isinstance(value[0], BaseModel))
+
     return model.model_copy(update={name: hostile(getattr(model, name)) for name in type(model).model_fields
-                                    if name not in _REFS})
+                                    if not is_ref(name)})
 
 
 def _hostile_book(payloads: list[str]) -> tuple[Casebook, list[str]]:

@@ -83,8 +83,10 @@ def ordered_clusters(book: Casebook) -> list[Cluster]:
 
 
 def headline_figures(cluster: Cluster, book: Casebook, limit: int = 3) -> list[Observation]:
-    """The figures a cluster's card shows: one per headline indicator, in catalogue order, the
-    latest disclosed year where a series exists (a '*' year cannot be ordered, so it ranks last)."""
+    """The figures a cluster's card shows: one per headline indicator, in catalogue order — the
+    cluster's own figure before one about a part of it (a project, a kind of post), then the latest
+    disclosed year where a series exists (a '*' year cannot be ordered, so it ranks last). A scoped
+    figure that is all there is still shows, labelled with its scope (present.figure_label)."""
     rank = {ind_id: i for i, ind_id in enumerate(book.indicators) if book.indicators[ind_id].headline}
     best: dict[str, Observation] = {}
     for obs in cluster.observations:
@@ -96,8 +98,8 @@ def headline_figures(cluster: Cluster, book: Casebook, limit: int = 3) -> list[O
     return sorted(best.values(), key=lambda o: rank[o.indicator])[:limit]
 
 
-def _year_key(obs: Observation) -> int:
-    return obs.year if isinstance(obs.year, int) else -1
+def _year_key(obs: Observation) -> tuple[bool, int]:
+    return obs.scope is None, obs.year if isinstance(obs.year, int) else -1
 
 
 def ordered_lessons(book: Casebook) -> list[Lesson]:
@@ -110,7 +112,8 @@ def derive(book: Casebook) -> Derived:
         a = book.alliance
         owner = Owner(ALLIANCE, a.id, a.name, URLS.alliance)
         d.owners[ALLIANCE] = owner
-        for kind, items in (("Mechanism", a.mechanisms), ("Strand", a.strands), ("Example", a.examples)):
+        for kind, items in (("Model", a.models), ("Mechanism", a.mechanisms), ("Strand", a.strands),
+                            ("Example", a.examples)):
             for item in items:
                 name = item.title if isinstance(item, Strand) else item.name  # a strand has a title, not a name
                 d.linkables[item.id] = Linkable(item.id, kind, name, owner)
@@ -134,7 +137,7 @@ def derive(book: Casebook) -> Derived:
     for lesson in ordered_lessons(book):
         for cid in lesson.clusters:
             d.lessons_by_owner[cid].append(lesson)
-        for mid in lesson.mechanisms:
+        for _, _, mid in lesson.refs:
             d.lessons_by_linkable[mid].append(lesson)
             link = d.linkables.get(mid)
             if link is None:

@@ -255,7 +255,7 @@ def _parse_text(raw: str) -> ParsedFigure | None:
     if not m:
         if any(ch in _CHINESE_NUMERALS for ch in text):
             raise FigureError(f"无法识别数值“{original}”",
-                              "请用阿拉伯数字书写（如 3 而不是 三），单位另按指标目录书写")
+                              "请用阿拉伯数字书写（如 3 而不是“三”），单位另按指标目录书写")
         if re.search(r"\d\s*[-~～—至到]\s*\d", text):
             raise FigureError(f"“{original}”是一个范围，不是单个数值",
                               "范围请拆成两条数据（如海拔下限、海拔上限）")

@@ -141,6 +141,18 @@ _SUSPECT = re.compile(rf"[{HIDDEN_CLASS}]|\r(?!\n)")
 # or a carriage return (a line break to Markdown, not to the editor).
 _ESCAPED = re.compile(rf"[{HIDDEN_CLASS}\r]")
 
+# Chinese text has no spaces between words. YAML folds a long value (``>-`` or a plain scalar over
+# several lines) by joining its lines with a space, which then shows as a stray gap: "联合体。 组团".
+# A run of half-width spaces between two CJK characters (Han, CJK and full-width punctuation,
+# curly quotes, …, —) is dropped; a space next to a Latin letter or digit is kept ("DB33 标准").
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}]) +(?=[{_CJK}])")
+
+
+def join_cjk(text: str) -> str:
+    """``text`` without the half-width spaces between two CJK characters (see _CJK_GAP)."""
+    return _CJK_GAP.sub("", text) if " " in text else text
+
 
 class _Lines:
     """Line and column (1-based, in characters) of an offset into the text, as editors count."""
@@ -462,6 +474,8 @@ class _Builder:
                            field=_dotted(where) if where else "")
             plain = event.style is None or event.style == ""
             value = None if plain and event.value in _NULLS else event.value
+            if value is not None and event.style != "|":  # a literal block keeps the editor's own layout
+                value = join_cjk(value)
             self._add(value, event.start_mark)
             return
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):

@@ -193,7 +193,8 @@ class Model(Attributed):
     id: Slug = F("标识", "英文小写短标识，全库唯一，如 four-belts。用于网址和交叉引用。")
     name: Quote = F("模式名称", "原文中的模式名称，逐字照录，如“四带共富”。")
     formula: Quote | None = F("模式内涵", "原文对模式的概括，逐字照录，如“党建带领、政府带动、企业带路、农民带地”。", None)
-    description: Text = F("说明", "用自己的话说明这个模式怎样运作。")
+    description: Text = F("说明", "用自己的话说明这个模式怎样运作；原文没有说明做法时，如实写明只提及名称。")
+    examples: list[Slug] = F("体现的事例", "体现这个模式的典型事例标识（联盟 examples 中的 id），如 hongxin；组团的模式一般不填。", [])
     source: SourceRef | None = F("来源", "出处，格式“文档标识/章节标识”；省略时沿用本文件的来源。", None)
     basis: Basis = basis_field("原文把它称为模式（如“‘四带共富’发展模式”）",
                                "原文没有把它称为模式或没有这个名称，由编者拟定")
@@ -293,11 +294,12 @@ def _qualifier_help() -> str:
     def words(place: str) -> str:
         return "、".join(q for q, p in QUALIFIER_PLACES.items() if p == place)
 
-    aliases = "，".join(f"“{a}”写 {q}" for a, q in QUALIFIER_ALIASES.items())
+    # The words are set off by 【】, not spaces: a space between Chinese characters reads as a stray gap.
+    aliases = "，".join(f"“{a}”写【{q}】" for a, q in QUALIFIER_ALIASES.items())
     return ("原文数值的限定词（约数、上下限），照原文填写："
-            f"写在数前的 {words('before')}（如“不足*人”写 不足）；"
-            f"写在数与单位之间的 {words('between')}（如“*余万元”写 余）；"
-            f"写在单位之后的 {words('after')}（如“*人以上”写 以上）；{aliases}。")
+            f"写在数前的【{words('before')}】（如“不足*人”写【不足】）；"
+            f"写在数与单位之间的【{words('between')}】（如“*余万元”写【余】）；"
+            f"写在单位之后的【{words('after')}】（如“*人以上”写【以上】）；{aliases}。")
 
 
 QUALIFIER_HELP = _qualifier_help()
@@ -321,7 +323,7 @@ class Observation(Base):
     quote: Quote | None = F(
         "原文",
         "原文中的对应短语，逐字照录（含 *），如“水田面积*亩”。数值、单位和限定词都要与它一致："
-        "原文写 * 时数值写 '*'（单位照原文，如 *亿元），原文给出数字时照写（可换算单位，如 3.2亿元 即 32000万元）。",
+        "原文写 * 时数值写 '*'（单位照原文，如 *亿元），原文给出数字时照写（可换算单位，如“3.2亿元”即“32000万元”）。",
         None)
     source: SourceRef | None = F("来源", "出处，格式“文档标识/章节标识”；省略时沿用本文件的来源。", None)
     note: Text | None = F("备注", "对数值的补充说明。", None)
@@ -368,7 +370,8 @@ class Cluster(Base):
     location: Location = F("位置", "组团所在区县、乡镇和村。")
     villages: list[Quote] = F("村名", "原文点名的村，逐字照录，如“后营”；原文只给数量时留空，数量写在数据里。", [])
     industries: list[Quote] = F("主导产业", "原文列出的主导或特色产业，逐项照录，如“竹子”“茶叶”。", [])
-    layout: list[Term] = F("空间布局", "原文中的布局表述，如“一心一线四村九园”，附说明。", [])
+    layout: list[Term] = F("空间布局", "原文中的空间结构布局，如“一心一线四村九园”，附说明。", [])
+    patterns: list[Term] = F("发展格局", "原文中建设后形成的发展格局，如“一条线串珠成链，四个片联动发展，九小园精彩纷呈”，附说明。", [])
     models: list[Model] = F("发展模式", "组团的发展模式，如“四带共富”。", [])
     mechanisms: list[Mechanism] = F("机制", "组团的工作机制，如“政企村户”四方联结机制。", [])
     measures: list[Measure] = F("举措", "组团做了什么，一条一项。", [])
@@ -433,6 +436,7 @@ class Alliance(Base):
     background: list[Statement] = F("背景论述", "原文引言中引述的论述，逐字照录，如党的二十大报告的表述；每项注明出处。", [])
     principles: list[Statement] = F("工作方针", "原文中的方针提法，逐字照录；每项注明出处（引言或第二部分开头）。", [])
     milestones: list[Milestone] = F("大事记", "有年份的事件，如联盟建设的起始年份。", [])
+    models: list[Model] = F("发展模式", "原文为联盟或其事例命名的模式，如“乡村经营新模式”。", [])
     digital_scenarios: list[Term] = F("数字化应用场景", "原文列出的应用场景，如“初心之旅一张图”。", [])
     digital_features: list[Measure] = F("数字化功能", "数字化管理的其他做法，如排行榜、并轨上线。", [])
     mechanisms: list[Mechanism] = F("长效机制", "联盟的长效运转机制。", [])
@@ -456,11 +460,27 @@ class Lesson(Attributed):
     summary: Text = F("概述", "用自己的话概括这条启示的论证。")
     key_phrases: list[Quote] = F("原文要语", "启示中需逐字照录的提法，如“做大蛋糕”与“分好蛋糕”。", [])
     clusters: list[Slug] = F("体现的组团", "体现这条启示的组团标识，如 grain-store。", [])
-    mechanisms: list[Slug] = F("体现的机制", "体现这条启示的机制、模式或路径标识，如 task-force。", [])
+    models: list[Slug] = F("体现的模式", "体现这条启示的发展模式标识（组团或联盟的 models），如 four-belts。", [])
+    mechanisms: list[Slug] = F("体现的机制", "体现这条启示的机制标识（组团或联盟的 mechanisms），如 task-force。", [])
+    strands: list[Slug] = F("体现的资源路径",
+                            "体现这条启示的资源路径或典型事例标识（联盟的 strands、examples），如 talent-return。", [])
     source: SourceRef = F("来源", "出处，格式“文档标识/章节标识”。")
-    basis: Basis = basis_field("原文指明了体现这条启示的组团和机制",
-                               "原文未指明，组团和机制由编者关联")
-    reason: Text | None = reason_field("说明这些组团和机制为何体现这条启示。")
+    basis: Basis = basis_field("原文指明了体现这条启示的组团和做法",
+                               "原文未指明，组团、模式、机制和路径由编者关联")
+    reason: Text | None = reason_field("说明这些组团、模式、机制和路径为何体现这条启示。")
+
+    @property
+    def refs(self) -> list[tuple[str, int, str]]:
+        """Every linked model, mechanism and strand (or example): (field, index, id)."""
+        return [(name, i, ref) for name in LESSON_REF_KINDS for i, ref in enumerate(getattr(self, name))]
+
+
+# Which kinds of linkable each of a lesson's link fields takes (derive.Linkable.kind).
+LESSON_REF_KINDS: dict[str, tuple[str, ...]] = {
+    "models": ("Model",), "mechanisms": ("Mechanism",), "strands": ("Strand", "Example")}
+# The lesson page's headings for them: the fields' own titles (体现的模式 …).
+LESSON_REF_LABELS = {name: str(Lesson.model_fields[name].title) for name in LESSON_REF_KINDS}
+LINKABLE_LABELS = {"Model": "发展模式", "Mechanism": "机制", "Strand": "资源路径", "Example": "典型事例"}
 
 
 # --------------------------------------------------------------------------- catalogue and sources

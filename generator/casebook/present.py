@@ -142,6 +142,21 @@ def when_text(obs: Observation) -> str:
     return " · ".join(parts) or "未注明"
 
 
+WHOLE_SCOPE = {"cluster": "全组团", "alliance": "全区"}  # what a figure without a scope covers, by owner kind
+
+
+def scope_text(obs: Observation, owner_kind: str = "cluster") -> str:
+    """What a figure covers: its scope (旷野公园, “虹心”党建联盟) or the whole owner (全组团 / 全区)."""
+    return obs.scope or WHOLE_SCOPE.get(owner_kind, "")
+
+
+def figure_label(name: str, obs: Observation) -> str:
+    """A figure's label where it stands apart from its table (a card, a chart, a compare cell): the
+    indicator's or owner's name with the figure's scope, so a project's investment never reads as the
+    whole cluster's: 投资额（旷野公园）."""
+    return f"{name}（{obs.scope}）" if obs.scope else name
+
+
 # --------------------------------------------------------------------------- titles and sources
 
 
@@ -340,6 +355,7 @@ TEMPLATE_GLOBALS = {
     "tag_url": tag_url, "partner_kind_anchor": partner_kind_anchor, "partner_kind_url": partner_kind_url,
     "source_anchor": source_anchor, "fragment": fragment, "anchored": anchored,
     "download_stem": download_stem, "download_path": download_path, "writeup_path": writeup_path,
+    "scope_text": scope_text, "figure_label": figure_label,
     "year_text": year_text, "point_text": point_text, "point_state": point_state,
     "chart_value": point_text,  # the older name, kept for theme overrides written against it
 }

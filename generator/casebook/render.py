@@ -45,6 +45,7 @@ from .escaping import md_escape, plain_title
 from .models import (
     CATEGORY_LABELS,
     DIRECTION_LABELS,
+    LESSON_REF_LABELS,
     PARTNER_KIND_LABELS,
     PROJECT_STATUS_LABELS,
     Cluster,
@@ -125,6 +126,7 @@ def environment(overrides: Path | None = None) -> Environment:
     env.globals.update(present.TEMPLATE_GLOBALS)
     env.globals.update(
         PARTNER_KIND_LABELS=PARTNER_KIND_LABELS,
+        LESSON_REF_LABELS=LESSON_REF_LABELS,
         PROJECT_STATUS_LABELS=PROJECT_STATUS_LABELS,
         CATEGORY_LABELS=CATEGORY_LABELS,
         DIRECTION_LABELS=DIRECTION_LABELS,

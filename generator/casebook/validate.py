@@ -39,6 +39,8 @@ from .loader import LoadedFile, Path_, dotted, load_file
 from .models import (
     FILE_MODELS,
     KIND_LABELS,
+    LESSON_REF_KINDS,
+    LINKABLE_LABELS,
     REFUSAL_KINDS,
     Alliance,
     Cluster,
@@ -345,9 +347,18 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
             for i, cid in enumerate(model.clusters):
                 if cid not in book.clusters and cid not in book.invalid_ids:
                     ck.err(loaded, ("clusters", i), _unknown("组团", cid, book.clusters), mcls)
-            for i, mid in enumerate(model.mechanisms):
-                if mid not in linkables and mid not in book.invalid_ids and not book.unreadable:
-                    ck.err(loaded, ("mechanisms", i), _unknown("机制、模式或路径", mid, linkables), mcls)
+            for name, i, mid in model.refs:
+                takes = LESSON_REF_KINDS[name]
+                wanted = {k: v for k, v in linkables.items() if v in takes}
+                if mid in wanted or mid in book.invalid_ids or book.unreadable:
+                    continue
+                if mid in linkables:  # defined, but of another kind: say which field takes it
+                    right = next(f for f, ks in LESSON_REF_KINDS.items() if linkables[mid] in ks)
+                    ck.err(loaded, (name, i), f"“{mid}”是{LINKABLE_LABELS[linkables[mid]]}，不能写在 {name} 下。"
+                                              f"提示：把它移到 {right} 下", mcls)
+                else:
+                    label = "、".join(LINKABLE_LABELS[k] for k in takes)
+                    ck.err(loaded, (name, i), _unknown(label, mid, wanted), mcls)
             if model.order in lesson_orders:
                 ck.err(loaded, ("order",), f"序号 {model.order} 与“{lesson_orders[model.order]}”重复。"
                                            "提示：每条经验启示的序号不同", mcls)
@@ -357,6 +368,12 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
             for i, ex in enumerate(model.examples):
                 if ex.strand not in strands:
                     ck.err(loaded, ("examples", i, "strand"), _unknown("资源路径", ex.strand, strands), mcls)
+        if isinstance(model, Cluster | Alliance):
+            examples = {e.id for e in model.examples} if isinstance(model, Alliance) else set()
+            for i, mo in enumerate(model.models):
+                for j, ex_id in enumerate(mo.examples):
+                    if ex_id not in examples:
+                        ck.err(loaded, ("models", i, "examples", j), _unknown("典型事例", ex_id, examples), mcls)
         if isinstance(model, Cluster | Alliance):
             _check_duplicate_observations(ck, loaded, model, mcls)
     return ck.errors

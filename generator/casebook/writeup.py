@@ -42,6 +42,7 @@ from .models import (
     Measure,
     Mechanism,
     Milestone,
+    Model,
     Observation,
     Partner,
     Source,
@@ -442,6 +443,9 @@ class _Builder:
             if a.digital_scenarios:
                 self.para(plain(f"数字化应用场景有：{self.terms_items(a.digital_scenarios)}。"))
             self.measures(a.digital_features)
+        if a.models:
+            self.heading(2, "发展模式")
+            self.models(a.models)
         if a.mechanisms:
             self.heading(2, "长效运转机制")
             self.mechanisms(a.mechanisms)
@@ -463,6 +467,16 @@ class _Builder:
         self.para(plain(self.lessons_here(ALLIANCE)))
         self.source_line(a.source)
 
+    def models(self, models: Iterable[Model]) -> None:
+        for mo in models:
+            # 四带共富 is written “四带共富”模式; a name that already ends in 模式 is not doubled.
+            name = quoted(mo.name) + ("" if clean(mo.name).endswith("模式") else "模式")
+            formula = f"即{quoted(mo.formula)}。" if mo.formula else ""
+            examples = [clean(link.name) for ex_id in mo.examples if (link := self.d.linkables.get(ex_id))]
+            shown = f"体现的事例：{'、'.join(examples)}。" if examples else ""
+            self.para(lead_in(f"{name}{_paren(basis_mark(mo, 'label'))}。", formula, sentence(mo.description),
+                              shown, _editorial_note(mo), self.shows(mo.id)))
+
     def example(self, ex: Example) -> None:
         place = f"（{clean(ex.place)}）" if ex.place else ""
         self.para(lead_in(f"如{quoted(ex.name)}{place}。", sentence(ex.description),
@@ -481,15 +495,13 @@ class _Builder:
         if c.industries:
             facts.append(f"主导产业为{'、'.join(clean(i) for i in c.industries)}。")
         if c.layout:
-            facts.append(f"空间布局与发展格局：{self.terms_items(c.layout)}。")
+            facts.append(f"空间布局：{self.terms_items(c.layout)}。")
+        if c.patterns:
+            facts.append(f"发展格局：{self.terms_items(c.patterns)}。")
         self.para(plain(*facts))
         if c.models:
             self.heading(sub, "发展模式")
-            for mo in c.models:
-                formula = f"即{quoted(mo.formula)}。" if mo.formula else ""
-                mark = _paren(basis_mark(mo, "label"))
-                self.para(lead_in(f"{quoted(mo.name)}模式{mark}。", formula, sentence(mo.description),
-                                  _editorial_note(mo), self.shows(mo.id)))
+            self.models(c.models)
         if c.mechanisms:
             self.heading(sub, "工作机制")
             self.mechanisms(c.mechanisms)
@@ -524,10 +536,10 @@ class _Builder:
             self.para(plain(f"原文要语：{quoted_list(lesson.key_phrases)}。"))
         shown_by = [clean(self.d.owners[cid].name) for cid in lesson.clusters if cid in self.d.owners]
         shown_by += [f"{clean(link.name)}（{clean(link.owner.name)}）"
-                     for mid in lesson.mechanisms if (link := self.d.linkables.get(mid)) is not None]
+                     for _, _, mid in lesson.refs if (link := self.d.linkables.get(mid)) is not None]
         if shown_by:
             mark = _paren(basis_mark(lesson, "link"))
-            self.para(plain(f"体现这条启示的组团与机制{mark}：{'；'.join(shown_by)}。"))
+            self.para(plain(f"体现这条启示的组团与做法{mark}：{'；'.join(shown_by)}。"))
         note = _editorial_reason(lesson)
         if note:
             self.para(plain(f"{'关联理由' if basis_mark(lesson, 'link') else '关联说明'}：{sentence(note)}"))
