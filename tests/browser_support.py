@@ -75,7 +75,8 @@ SEARCH_WATCH = """(() => {
     constructor(...args) {
       super(...args);
       this.addEventListener("message", (ev) => {
-        if (ev.data && ev.data.type === 3) log.answers.push({after: log.queries.length, items: ev.data.data.items});
+        if (ev.data && ev.data.type === 3)
+          log.answers.push({after: log.queries.length, items: ev.data.data.items, query: ev.data.data.query});
       });
     }
     postMessage(message, ...rest) {
@@ -91,8 +92,9 @@ SEARCH_WATCH = """(() => {
 # worker's answer to it (not to an earlier prefix still in flight), and Material has drawn it (it
 # draws the first ten in the same event). An answer names the words it answers for (each
 # document's `terms`): the query's Han runs and Latin/number words, as casebook's worker splits
-# them. Only the last answer to arrive counts, since it is the one drawn; the worker answers
-# queries in order, so once that is the answer to `query` no other is still on its way.
+# them; an answer with no results names its query. Only the last answer to arrive counts, since it
+# is the one drawn; the worker answers queries in order, so once that is the answer to `query` no
+# other is still on its way.
 SEARCH_SETTLED = """(query) => {
   const log = window.__cbSearch, box = document.querySelector('[data-md-component=search-query]');
   if (!log || box.value !== query) return false;
@@ -106,8 +108,9 @@ SEARCH_SETTLED = """(query) => {
   const same = (keys) => keys.length === words.size && keys.every(k => words.has(k));
   const last = log.answers[log.answers.length - 1];
   if (!last || last.after !== sent) return false;
+  // An empty answer names the query it answers (the worker's `query`); one with results, its words.
   const answered = words.size === 0 ? last.items.length === 0
-      : last.items.length > 0 && same(Object.keys(last.items[0][0].terms));
+      : last.items.length > 0 ? same(Object.keys(last.items[0][0].terms)) : last.query === query;
   return answered && drawn >= Math.min(last.items.length, 10) && drawn <= last.items.length;
 }"""
 

@@ -12,11 +12,12 @@ import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from casebook.charts import ChartRenderer
+from casebook.charts import ChartRenderer, Point, bar_fill, fill, line_fill
 from casebook.chartsvg import WIDTH, draw, nice_ticks, number_label, tick_label
 from casebook.site import prepare_site
 
@@ -94,7 +95,7 @@ def test_downloads_open_and_match(fig_site):
     from openpyxl import load_workbook
 
     dl = fig_site / "downloads"
-    raw = (dl / "casebook.csv").read_bytes()
+    raw = (dl / "共富案例库-全部数据.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "CSV needs a BOM so Excel reads Chinese correctly"
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert len(rows) == 18
@@ -105,7 +106,7 @@ def test_downloads_open_and_match(fig_site):
     assert ecom["数值"] == "1.2" and ecom["单位"] == "亿元"  # written as 12000万元, converted exactly
     assert all(r["来源"] for r in rows)
 
-    ws = load_workbook(dl / "casebook.xlsx").active
+    ws = load_workbook(dl / "共富案例库-全部数据.xlsx").active
     table = list(ws.iter_rows(values_only=True))
     assert table[0][:4] == ("组团标识", "组团", "指标标识", "指标")
     values = {(r[0], r[2], r[4]): r[7] for r in table[1:]}
@@ -113,25 +114,25 @@ def test_downloads_open_and_match(fig_site):
     assert values[("fictional-alpha", "collective-income", "2021")] == "*"
     assert values[("fictional-gamma", "jobs-created", "2023")] == "*"
 
-    data = json.loads((dl / "casebook.json").read_text(encoding="utf-8"))
+    data = json.loads((dl / "共富案例库-全部数据.json").read_text(encoding="utf-8"))
     assert len(data) == 18 and {d["value"] for d in data if d["owner_id"] == "fictional-gamma"} == {"*"}
 
-    one = list(csv.DictReader(io.StringIO((dl / "indicators" / "land-transferred.csv").read_text(encoding="utf-8-sig"))))
+    one = list(csv.DictReader(io.StringIO((dl / "indicators" / "land-transferred" / "共富案例库-指标-流转土地面积-虚构.csv").read_text(encoding="utf-8-sig"))))
     assert [(r["年份"], r["数值"]) for r in one] == [("2022", "3200"), ("2023", "4100")]
 
     package = json.loads((dl / "datapackage.json").read_text(encoding="utf-8"))
-    assert package["profile"] == "data-package"
+    assert package["profile"] == "tabular-data-package"
     for resource in package["resources"]:
         assert (dl / resource["path"]).is_file(), resource["path"]
     csv_res = next(r for r in package["resources"] if r["format"] == "csv")
-    assert csv_res["schema"]["missingValues"] == ["", "*"]
+    assert csv_res["schema"]["missingValues"] == [""]  # '*' is a desensitised value, not a missing one
     assert [f["name"] for f in csv_res["schema"]["fields"]] == list(rows[0].keys())
 
 
 def test_downloads_are_linked_from_pages(fig_site):
-    assert 'href="../../downloads/casebook.xlsx"' in page(fig_site, "cases/fictional-alpha")
-    assert 'href="../../downloads/indicators/collective-income.csv"' in page(fig_site, "indicators/collective-income")
-    assert 'href="downloads/casebook.xlsx"' in (fig_site / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../downloads/共富案例库-全部数据.xlsx"' in page(fig_site, "cases/fictional-alpha")
+    assert 'href="../../downloads/indicators/collective-income/共富案例库-指标-村集体经营性收入-虚构.csv"' in page(fig_site, "indicators/collective-income")
+    assert 'href="downloads/共富案例库-全部数据.xlsx"' in (fig_site / "index.html").read_text(encoding="utf-8")
 
 
 def test_every_chart_offers_export_and_no_image_files_are_written(fig_site):
@@ -307,19 +308,21 @@ SVG = "{http://www.w3.org/2000/svg}"
 NUMERIC = ("x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "width", "height")
 
 
+def _points(label: str, values: list[float | None], first_year: int = 2000) -> list[Point]:
+    # None stands for a desensitised value ('*'); every float is exactly a Decimal.
+    return [Point(label, first_year + i, "*" if v is None else Decimal(v)) for i, v in enumerate(values)]
+
+
 def line_spec(series: list[list[float | None]]) -> dict:
-    years = [str(2000 + i) for i in range(max(len(s) for s in series))]
-    labels = [f"虚构组团{i}" for i in range(len(series))]
-    rows = [{"series": label, "year": years[i], "value": v, "star": v is None}
-            for label, values in zip(labels, series, strict=True) for i, v in enumerate(values)]
-    return {"kind": "line", "title": "虚构指标（万元）", "unit": "万元", "years": years, "labels": labels,
-            "colour": len(series) > 1, "rows": rows}
+    """A line chart's spec as the site makes one: the line template filled with these values."""
+    points = [p for i, values in enumerate(series) for p in _points(f"虚构组团{i}", values)]
+    years = list(range(2000, 2000 + max(len(s) for s in series)))
+    return fill("line", line_fill(points, "虚构指标（万元）", "万元", years, colour=len(series) > 1))
 
 
 def bar_spec(values: list[float | None]) -> dict:
-    labels = [f"虚构组团{i}" for i in range(len(values))]
-    rows = [{"series": label, "year": "2023", "value": v, "star": v is None} for label, v in zip(labels, values, strict=True)]
-    return {"kind": "bars", "title": "虚构指标：2023年各组团对比（亿元）", "unit": "亿元", "labels": labels, "rows": rows}
+    points = [Point(f"虚构组团{i}", 2023, "*" if v is None else Decimal(v)) for i, v in enumerate(values)]
+    return fill("bars", bar_fill(points, "虚构指标：2023年各组团对比（亿元）", "亿元", [p.label for p in points]))
 
 
 def drawn(spec: dict) -> tuple[ET.Element, float]:
@@ -372,7 +375,10 @@ def test_bar_charts_draw_any_finite_values():
         bars = group(root, "mark-rect").findall(SVG + "rect")
         assert len(bars) == sum(v is not None for v in values), values
         assert all(float(b.get("x")) + float(b.get("width")) <= WIDTH for b in bars), values
-        texts = [t.text for t in group(root, "mark-label").findall(SVG + "text")]
-        for text, value in zip(texts, [v for v in values if v is not None], strict=True):
-            assert text and (value == 0) == (float(text.replace(",", "")) == 0), (text, value)
+        # A label per disclosed bar, on its bar's row (labels of negative bars are a layer of their own).
+        rows = {round(float(b.get("y")) + 12, 1): b for b in bars}
+        labels = group(root, "mark-label").findall(SVG + "text")
+        assert len(labels) == len(bars) and {round(float(t.get("y")), 1) for t in labels} == set(rows), values
+        shown = sorted(float(t.text.replace(",", "")) for t in labels)
+        assert [v == 0 for v in shown] == [v == 0 for v in sorted(v for v in values if v is not None)], values
         assert len(group(root, "mark-star").findall(SVG + "text")) == sum(v is None for v in values)

@@ -100,3 +100,31 @@ def test_no_page_of_the_site_has_a_gap_between_chinese_characters(real_site: Pat
     found = {page.relative_to(real_site).as_posix(): gaps for page in pages
              if (gaps := _gaps(page.read_text(encoding="utf-8")))}
     assert found == {}
+
+
+# --------------------------------------------------------------------------- quotation marks in quotations
+
+from casebook.present import inner_quotes, quote_html  # noqa: E402
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("打造“十里稻香”共同富裕联合体", "打造‘十里稻香’共同富裕联合体"),  # inside a quotation, the inner marks turn single
+    ("“党建带领、政府带动”", "党建带领、政府带动"),  # a value wholly quoted: the <q> gives its marks
+    ("“*+*+*”组织框架", "‘*+*+*’组织框架"),
+    ("“a”和“b”", "‘a’和‘b’"),
+    ("没有引号", "没有引号"), ("“", "‘"), ("", ""),
+])
+def test_a_quotation_inside_a_quotation_takes_single_marks(text, shown):
+    assert inner_quotes(text) == shown
+    assert str(quote_html(text)) == f"<q>{shown}</q>"
+    assert str(quote_html("<b>“x”</b>")) == "<q>&lt;b&gt;‘x’&lt;/b&gt;</q>"  # and stays text
+
+
+_Q = re.compile(r"<q>(.*?)</q>", re.S)
+
+
+def test_no_quotation_on_the_site_holds_double_marks(real_site: Path):
+    # A <q> draws “…” around its text: “…“旷野公园”…” would be a doubled pair (GB/T 15834 wants ‘…’ inside).
+    found = {page.relative_to(real_site).as_posix(): bad for page in sorted(real_site.rglob("*.html"))
+             if (bad := [q for q in _Q.findall(page.read_text(encoding="utf-8")) if "“" in q or "”" in q])}
+    assert found == {}

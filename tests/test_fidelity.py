@@ -116,6 +116,8 @@ def minimal(model: type[BaseModel]) -> dict[str, Any]:
             out[name] = [minimal(sub)] if is_list else minimal(sub)
         elif typing.get_origin(inner) is typing.Literal:
             out[name] = typing.get_args(inner)[0]
+        elif is_list or typing.get_origin(info.annotation) is list:  # a required list of text (a chain's steps)
+            out[name] = [FILLER if _is_verbatim(model, name) else "虚构的说明。"] * 2  # chains need two
         else:
             out[name] = FILLER if _is_verbatim(model, name) else "虚构的说明。"
     return out
@@ -126,7 +128,7 @@ def put(data: dict[str, Any], model: type[BaseModel], path: tuple[str, ...], val
     name, rest = path[0], path[1:]
     sub, is_list = _submodel(model, name)
     if rest == ("[]",) or (is_list and sub is None):
-        data[name] = [value]
+        data[name] = [value, *data.get(name, [])[1:]]  # the first item; a required minimum stays met
     elif not rest:
         data[name] = value
     elif is_list:
@@ -366,8 +368,8 @@ def _mark(label: str, reason: str) -> str:
     return f'<span class="cb-badge cb-editorial" title="{reason}">{label}</span>'
 
 
-# What may stand between a shown name and its mark: the end of the element holding the name.
-_BETWEEN = re.compile(r"(?:\s|</a>|</q>)*")
+# What may stand between a shown name and its mark: the end of the element holding the name (a link, a quote, a filter value).
+_BETWEEN = re.compile(r"(?:\s|</a>|</q>|</span>)*")
 
 
 def _articles(site: Path) -> dict[str, str]:
@@ -450,12 +452,12 @@ def test_downloads_carry_the_mark_as_a_column(editorial_site):
     from openpyxl import load_workbook
 
     downloads = editorial_site / "downloads"
-    with (downloads / "casebook.csv").open(encoding="utf-8-sig", newline="") as fh:
+    with (downloads / "共富案例库-全部数据.csv").open(encoding="utf-8-sig", newline="") as fh:
         csv_rows = list(csv.DictReader(fh))
-    sheet = load_workbook(downloads / "casebook.xlsx").worksheets[0]
+    sheet = load_workbook(downloads / "共富案例库-全部数据.xlsx").worksheets[0]
     header = [c.value for c in sheet[1]]
     xlsx_rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
-    json_rows = json.loads((downloads / "casebook.json").read_text(encoding="utf-8"))
+    json_rows = json.loads((downloads / "共富案例库-全部数据.json").read_text(encoding="utf-8"))
     for rows, column, source in ((csv_rows, "编者标注", "来源"), (xlsx_rows, "编者标注", "来源"),
                                  (json_rows, "editorial", "source")):
         assert rows
@@ -463,7 +465,8 @@ def test_downloads_carry_the_mark_as_a_column(editorial_site):
             assert str(row[source]).startswith(SOURCE_TITLE)
             assert row[column] == f"来源题名{LABEL}", row
     package = json.loads((downloads / "datapackage.json").read_text(encoding="utf-8"))
-    assert all("编者标注" in [f["name"] for f in r["schema"]["fields"]] for r in package["resources"] if "schema" in r)
+    # Every table's schema (the JSON's field names are its keys; every field's title is the column's).
+    assert all("编者标注" in [f["title"] for f in r["schema"]["fields"]] for r in package["resources"] if "schema" in r)
 
 
 def test_editorial_without_a_reason_is_a_located_error(tmp_path):
@@ -540,7 +543,13 @@ def _page_text(html: str) -> str:
     assert m
     parser = Text()
     parser.feed(m.group(1))
-    return _squash("".join(parser.parts))
+    # A quoted value shows its own “…” as ‘…’ inside the <q>, or none where the <q> gives them
+    # (present.inner_quotes, GB/T 15834): the same words, so pages and facts are read without marks.
+    return _unquoted(_squash("".join(parser.parts)))
+
+
+def _unquoted(text: str) -> str:
+    return text.translate(str.maketrans("", "", "“”‘’"))
 
 
 def missing_facts(book: Any, pages: dict[str, str], facts: list[Fact]) -> list[str]:
@@ -562,7 +571,7 @@ def missing_facts(book: Any, pages: dict[str, str], facts: list[Fact]) -> list[s
                   if phrase in _squash(value) and compatible(ref, fact.section)]
         if not places:
             out.append(f"{fact.section} {fact.phrase}: 数据中没有")
-        elif not any(phrase in pages.get(page, "") for page in places):
+        elif not any(_unquoted(phrase) in pages.get(page, "") for page in places):
             out.append(f"{fact.section} {fact.phrase}: {places[0]} 未显示")
     return out
 
@@ -615,7 +624,7 @@ def test_a_removed_fact_is_noticed(real_book, real_pages, tmp_path):
     assert missing_facts(book, real_pages, [clause]) == [f"intro {clause.phrase}: 数据中没有"]
     # Off its page.
     pages = dict(real_pages, **{"alliance/index.html": real_pages["alliance/index.html"].replace(
-        _squash(clause.phrase), "")})
+        _unquoted(_squash(clause.phrase)), "")})
     assert missing_facts(real_book, pages, [clause]) == [f"intro {clause.phrase}: alliance/index.html 未显示"]
 
 

@@ -384,10 +384,10 @@ def test_anything_check_accepts_builds(check, real, tmp_path):
                 ("e-commerce-sales", "2022"): "0.000001", ("e-commerce-sales", "2023"): "0.000003",
                 ("profit-share-to-collective", ""): "99.999999", ("farmer-income-growth", ""): "-100",
                 ("altitude-low", ""): "-154"}
-    with (site / "downloads" / "casebook.csv").open(encoding="utf-8-sig", newline="") as fh:
+    with (site / "downloads" / "共富案例库-全部数据.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = {(r["指标标识"], r["年份"]): r["数值"] for r in csv.DictReader(fh) if r["组团标识"] == "farming-weaving"}
     assert {k: rows[k] for k in expected} == expected
-    sheet = openpyxl.load_workbook(site / "downloads" / "casebook.xlsx", read_only=True).worksheets[0]
+    sheet = openpyxl.load_workbook(site / "downloads" / "共富案例库-全部数据.xlsx", read_only=True).worksheets[0]
     header, *body = sheet.iter_rows(values_only=True)
     col = {name: i for i, name in enumerate(header)}
     cells = {(r[col["指标标识"]], r[col["年份"]] or ""): r[col["数值"]] for r in body if r[0] == "farming-weaving"}

@@ -261,16 +261,16 @@ def test_state_words_are_the_same_on_the_site_in_the_cli_and_in_the_downloads(th
     def state_of(owner: str, indicator: str) -> str:
         return EXPECTED[(owner, indicator)]  # one figure per cluster × indicator here, or two of one state
 
-    rows = list(csv.DictReader(io.StringIO((site / "downloads" / "casebook.csv").read_text(encoding="utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO((site / "downloads" / "共富案例库-全部数据.csv").read_text(encoding="utf-8-sig"))))
     for row in rows:
         saw("csv", state_of(row["组团标识"], row["指标标识"]), row["公开状态"])
-    sheet = openpyxl.load_workbook(site / "downloads" / "casebook.xlsx", read_only=True).worksheets[0]
+    sheet = openpyxl.load_workbook(site / "downloads" / "共富案例库-全部数据.xlsx", read_only=True).worksheets[0]
     table = [[c if c is not None else "" for c in r] for r in sheet.iter_rows(values_only=True)]
     head = table[0]
     for r in table[1:]:
         row = dict(zip(head, r, strict=True))
         saw("xlsx", state_of(row["组团标识"], row["指标标识"]), row["公开状态"])
-    for rec in json.loads((site / "downloads" / "casebook.json").read_text(encoding="utf-8")):
+    for rec in json.loads((site / "downloads" / "共富案例库-全部数据.json").read_text(encoding="utf-8")):
         saw("json", state_of(rec["owner_id"], rec["indicator_id"]), rec["disclosure"])
 
     assert set(words) == {"site", "cli", "csv", "xlsx", "json"}

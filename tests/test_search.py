@@ -8,6 +8,7 @@ query of several words with and without spaces, domain words that default segmen
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,34 @@ def test_input_without_key_press(search, how):
                                          ("雪乡", "/cases/mountain-road/"), ("耕织云图", "/cases/farming-weaving/")])
 def test_officials_queries_land_on_the_right_page(search, query, page):
     assert page in hrefs(typed(search, query))
+
+
+HINT = "() => document.querySelector('.cb-search-hint').textContent"
+
+
+@pytest.mark.parametrize("query", ["gongfu", "gong fu", "Zhibo2099"])
+def test_pinyin_that_finds_nothing_says_search_is_in_chinese(search, query):
+    assert typed(search, query) == []
+    assert search.evaluate(HINT) == "本站为中文检索，请输入中文关键词，如“共富”“组团”。"
+
+
+def test_latin_words_the_site_holds_are_found_without_a_hint(search):
+    assert "/about/" in hrefs(typed(search, "excel"))
+    assert search.evaluate(HINT) == ""
+
+
+def test_snippets_are_sentences_not_lists_of_terms(search):
+    """Every snippet drawn for a word found all over the site is one sentence, or a piece of one
+    marked … where cut: a term list's items are lines of their own, never run together."""
+    typed(search, "共富")
+    snippets = search.evaluate("""() => [...document.querySelectorAll('.md-search-result__article > p')]
+        .filter(p => !p.classList.contains('md-search-result__terms')).map(p => p.textContent)""")
+    assert len(snippets) >= 5
+    for text in snippets:
+        body = text.removeprefix("…").removesuffix("…")
+        assert "共富" in body and len(body) <= 100, text
+        # One sentence: an end mark only at its end (with closing quotes after it).
+        assert not re.search(r"[。！？；][^。！？；”’」』）]", body), text
 
 
 def test_search_works_from_disk(browser, real_site: Path):

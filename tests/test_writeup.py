@@ -256,6 +256,50 @@ def test_fictional_figures_show_in_the_tables() -> None:
     assert "1.2亿元" in doc_text(data) and "注：* 表示原文已脱敏" in doc_text(data)
 
 
+def test_charts_are_in_both_documents_with_their_captions_and_words(tmp_path: Path) -> None:
+    """The fictional numeric casebook's trend charts: a PNG at print resolution in the Word file
+    (alt text = the chart's summary), vector graphics in the PDF, each captioned 图N under it."""
+    from PIL import Image
+
+    from casebook.charts import ChartRenderer
+    from casebook.charts import render as draw
+    from casebook.render import cluster_charts
+    from casebook.writeup import ChartImage
+
+    book, errors = load_casebook(FIGURES)
+    assert not errors
+    charts = [c for cl in ordered_clusters(book) for c in cluster_charts(book, cl)]
+    draw(charts, ChartRenderer(None))
+    assert len(charts) >= 2
+    writeup = build_writeup(book)
+    images = [b for b in writeup.blocks if isinstance(b, ChartImage)]
+    assert [b.caption for b in images] == [f"图{i}　{c.title}" for i, c in enumerate(charts, 1)]
+    assert [b.summary for b in images] == [c.summary for c in charts] and all(b.summary for b in images)
+    doc = Document(io.BytesIO(render_docx(writeup)))
+    assert len(doc.inline_shapes) == len(charts)
+    for shape, chart in zip(doc.inline_shapes, charts, strict=True):
+        assert abs(shape.width - Mm(150)) < Mm(1)
+        blip = shape._inline.graphic.graphicData.pic.blipFill.blip.embed
+        png = Image.open(io.BytesIO(doc.part.related_parts[blip].blob))
+        assert png.format == "PNG" and png.width >= 1100  # 150 mm at 200 dpi
+        assert len(png.convert("L").getcolors(maxcolors=1 << 16) or []) > 8  # drawn, not blank
+        assert shape._inline.docPr.get("descr") == chart.summary
+    captions = [p.text for p in doc.paragraphs if p.text.startswith("图")]
+    assert captions == [b.caption for b in images]
+    if pdf_available():
+        pdf = tmp_path / "f.pdf"
+        pdf.write_bytes(render_pdf(writeup))
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        for b, chart in zip(images, charts, strict=True):
+            assert b.caption.replace("　", " ") in text and text.count(chart.title) >= 2  # the SVG's own title too
+
+
+def test_a_casebook_without_disclosed_series_has_no_chart(book: Casebook) -> None:
+    from casebook.writeup import ChartImage
+
+    assert not [b for b in build_writeup(book).blocks if isinstance(b, ChartImage)]
+
+
 def test_long_titles_break_into_balanced_whole_lines() -> None:
     assert balanced_lines("以党建联盟引领区域性乡村共同富裕的经验材料", 20) == ["以党建联盟引领区域性", "乡村共同富裕的经验材料"]
     for title in ("“源头共富”组团、“*粮仓”组团、“*天路”组团经验材料", "甲" * 61, "“" + "甲" * 30 + "”组团经验材料"):

@@ -1,9 +1,19 @@
-"""Indicator charts: specs from the data, drawn as SVG at build time (:mod:`casebook.chartsvg`).
+"""Indicator charts: each one a Vega-Lite spec, drawn as SVG at build time (:mod:`casebook.chartsvg`)
+and, in the reader's browser, by the vendored vega-embed when the reader asks (assets/charts.js).
 
-Honest figures: only disclosed numbers are drawn. A desensitised value ('*') is a gap — the line
-breaks, the bar is absent and a '*' stands at the baseline in its place — and the year axis keeps
-every year of the series. Unknown values are simply not there. Each chart comes with a Chinese
-summary generated from the data and a table of exactly the values plotted.
+One spec per chart, one template per kind of chart: the two templates (lines over years, bars for one
+year) are built with Altair once per process (:func:`templates`; building and validating one costs
+about 40 ms, filling it in a few microseconds), and each chart fills in its data, title, domains and
+colours (:func:`fill`). Everything either drawing shows comes from that filled spec, which is also
+what the reader downloads beside the chart (downloads/charts/<id>.vl.json and .csv).
+
+Honest figures: only disclosed numbers are drawn. A desensitised value ('*') is a gap — its value is
+null, so the line breaks, the bar is absent, and a '*' glyph stands in its place whose tooltip says
+原文已脱敏 — and the year axis keeps every year of the series; a year the source gives no figure for
+breaks the line too (a row with no value, 未给出). Nothing is ever interpolated, totalled or drawn at 0
+in a value's place. A figure about a part of its owner (a project, an example) is drawn as a series
+of its own, labelled with its scope (present.figure_label), never as the owner's. Each chart comes
+with a Chinese summary generated from the data and a table of exactly the values plotted.
 
 SVGs are cached on disk by a hash of their spec and of the drawing code: a chart whose spec has not
 changed is never drawn twice, across builds. PNG export happens in the reader's browser from the
@@ -12,25 +22,42 @@ same SVG (assets/casebook.js), so a build writes no image files.
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
+import io
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .escaping import spreadsheet_text
+from .figures import strip_zeros
 from .models import Indicator, Observation
+from .present import DESENSITISED_NOTE, STATES, chart_download_path, figure_label, year_text
 from .present import point_text as _value_text  # a figure's text has one home: casebook.present
 
 STAR = "*"
+# The fields of a chart's data rows, as the templates name them (chartsvg reads the names from the
+# spec itself): the series, the year (text: an ordinal axis of the years given), the value (null for
+# a '*' or a year without a figure), whether it is a '*', and the texts the tooltip and a bar show.
+SERIES, YEAR, VALUE, STARRED, WHEN, TEXT, LABEL = "series", "year", "value", "star", "when", "text", "label"
+WIDTH = 640  # the whole chart, as chartsvg draws it and as vega-embed fits it
+PLOT_HEIGHT = 220
+BAR_STEP = 24
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, Source Han Sans SC, sans-serif"
+PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#b79a20", "#b279a2", "#ff9da6",
+           "#9d755d", "#79706e", "#1b6e52", "#5a3d99"]  # Tableau 10 and two more: MAX_LINES is 12
+SINGLE = "#a8201a"
+GRID, AXIS, MUTED, INK = "#e3e3e3", "#888888", "#5f6368", "#222222"
 
 
 @dataclass(frozen=True)
 class Point:
-    label: str  # the series: a cluster's name (or the indicator's, on a cluster page)
+    label: str  # the series: a cluster's name (or the indicator's, on a cluster page), with its scope
     year: int
     value: Decimal | str  # a number, or '*' when desensitised
     qualifier: str | None = None
@@ -63,16 +90,45 @@ class Chart:
     unit: str
     summary: str
     points: list[Point]
-    spec: dict[str, Any]
+    # What the chart's template is filled with (see :func:`fill`); the spec is made from it.
+    fill: dict[str, Any] = field(default_factory=dict)
     svg: str = ""
     key: str = ""  # hash of the spec and the drawing code: the cache's key, and part of its page's
+    _spec: dict[str, Any] | None = field(default=None, repr=False)
+    _spec_text: str = field(default="", repr=False)
+
+    @property
+    def template(self) -> str:
+        return TEMPLATE_OF[self.kind]
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The chart's Vega-Lite spec, data inlined: its template filled in (made on first use)."""
+        if self._spec is None:
+            self._spec = fill(self.template, self.fill)
+        return self._spec
+
+    @property
+    def spec_text(self) -> str:
+        """The spec as compact JSON: what its page carries (HTML-escaped, in an attribute) and hashes."""
+        if not self._spec_text:
+            self._spec_text = json.dumps(self.spec, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return self._spec_text
+
+    def files(self) -> list[tuple[str, bytes]]:
+        """The chart's downloads: its spec with the data inlined, and its data as CSV."""
+        # The very text the page carries (json's C encoder; indent= would take the Python one).
+        return [(chart_download_path(self.id, "vl.json"), (self.spec_text + "\n").encode("utf-8")),
+                (chart_download_path(self.id, "csv"), chart_csv(self))]
 
 
 @dataclass
 class ChartStats:
     rendered: int = 0
     cached: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # drawing SVGs
+    spec_seconds: float = 0.0  # filling templates (and building them, the first time in a process)
+    specs: int = 0
 
     @property
     def hit_rate(self) -> float:
@@ -82,8 +138,9 @@ class ChartStats:
 
 @functools.cache
 def _drawing_version() -> str:
-    # Any change to the drawing code changes every key, so stale SVGs are never reused.
-    code = (resources.files("casebook") / "chartsvg.py").read_bytes()
+    # Any change to the drawing code (or to the layout constants it takes from here) changes every
+    # key, so stale SVGs are never reused.
+    code = b"".join((resources.files("casebook") / name).read_bytes() for name in ("chartsvg.py", "charts.py"))
     return hashlib.sha256(code).hexdigest()[:16]
 
 
@@ -96,9 +153,9 @@ class ChartRenderer:
         self.store = open_store(cache_dir)
         self.stats = ChartStats()
 
-    def key(self, spec: dict[str, Any]) -> str:
-        material = json.dumps(spec, sort_keys=True, ensure_ascii=False) + _drawing_version()
-        return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    def key(self, spec: dict[str, Any] | str) -> str:
+        text = spec if isinstance(spec, str) else json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256((text + _drawing_version()).encode("utf-8")).hexdigest()
 
     def render(self, spec: dict[str, Any], key: str | None = None) -> str:
         """The chart's SVG, from the cache when present. Not yet sanitised: that happens where the
@@ -116,17 +173,113 @@ class ChartRenderer:
         return svg
 
 
+# --------------------------------------------------------------------------- the templates
+
+# Each kind of chart, by the template it fills: trend (one cluster's indicator, a series per scope)
+# and compare-lines (clusters over years) are both lines over years; compare-bars is one year's bars.
+TEMPLATE_OF = {"trend": "line", "compare-lines": "line", "compare-bars": "bars"}
+
+
+@functools.cache
+def templates() -> dict[str, dict[str, Any]]:
+    """The chart templates, built with Altair once per process (Altair validates each against the
+    Vega-Lite schema as it is built). Placeholders (domains, ticks, title, data) are filled per chart."""
+    import altair as alt
+
+    tooltip = [alt.Tooltip(f"{SERIES}:N", title="系列"), alt.Tooltip(f"{WHEN}:N", title="年份"),
+               alt.Tooltip(f"{TEXT}:N", title="数值")]
+    valid = alt.FieldValidPredicate(field=VALUE, valid=True)
+    starred = alt.FieldEqualPredicate(field=STARRED, equal=True)
+    star_mark: dict[str, Any] = {"text": STAR, "fontSize": 16, "fontWeight": "bold"}
+    title = alt.Title("", anchor="start", fontSize=15, color=INK)
+    # Numbers read as on the rest of the site (and in the static drawing): grouped by thousands,
+    # with a hyphen-minus, not d3's default U+2212.
+    locale = {"number": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", ""], "minus": "-"}}
+    config: dict[str, Any] = {"font": FONT, "view": {"stroke": None}, "locale": locale,
+                              "axis": {"labelColor": MUTED, "titleColor": MUTED, "gridColor": GRID,
+                                       "domainColor": AXIS, "tickColor": AXIS, "labelFontSize": 11,
+                                       "titleFontSize": 12, "titleFontWeight": "normal"},
+                              "legend": {"labelFontSize": 12, "labelLimit": 200, "symbolType": "circle"}}
+    fit = alt.AutoSizeParams(type="fit-x", contains="padding")
+
+    # Lines over years: the line breaks at every row without a value; points where there is one;
+    # a '*' at the foot of the plot, in the series' colour, where the source hid the value.
+    x = alt.X(f"{YEAR}:O", title="年份", sort=None, scale=alt.Scale(domain=[]),
+              axis=alt.Axis(labelAngle=0, labelOverlap=True, grid=False))
+    y = alt.Y(f"{VALUE}:Q", title="", scale=alt.Scale(domain=[0, 1], nice=False, zero=False),
+              axis=alt.Axis(values=[0, 1], format=",.0f"))
+    colour = alt.Color(f"{SERIES}:N", scale=alt.Scale(domain=[], range=[]),
+                       legend=alt.Legend(orient="bottom", title=None, direction="horizontal"))
+    line_layers = [
+        alt.Chart().mark_line(strokeWidth=2, strokeJoin="round", invalid="break-paths-show-domains"),
+        alt.Chart().mark_circle(size=50, opacity=1).transform_filter(valid).encode(tooltip=tooltip),
+        alt.Chart().mark_text(baseline="bottom", dy=-4, **star_mark).transform_filter(starred)
+        .encode(y=alt.YValue("height"), tooltip=tooltip),
+    ]
+    line = alt.layer(*line_layers, data=alt.Data(values=[])).encode(x=x, y=y, color=colour).properties(
+        title=title, width=WIDTH, height=PLOT_HEIGHT, autosize=fit).configure(**config)
+
+    # Bars for one year, one row per series (names stay readable however long); a '*' has no bar,
+    # only the glyph at the start of its row.
+    bar_y = alt.Y(f"{SERIES}:N", title=None, sort=None, scale=alt.Scale(domain=[]),
+                  axis=alt.Axis(labelLimit=180, labelFontSize=12, labelColor=INK, ticks=False))
+    bar_x = alt.X(f"{VALUE}:Q", title="", scale=alt.Scale(domain=[0, 1], nice=False, zero=False),
+                  axis=alt.Axis(values=[0, 1], format=",.0f"))
+    label: dict[str, Any] = {"fontSize": 11, "color": INK}
+    bar_layers = [
+        alt.Chart().mark_bar(color=SINGLE, height={"band": 0.67}).transform_filter(valid).encode(tooltip=tooltip),
+        alt.Chart().mark_text(align="left", dx=4, **label).transform_filter(valid)
+        .transform_filter(alt.FieldGTEPredicate(field=VALUE, gte=0)).encode(text=f"{LABEL}:N"),
+        alt.Chart().mark_text(align="right", dx=-4, **label).transform_filter(valid)
+        .transform_filter(alt.FieldLTPredicate(field=VALUE, lt=0)).encode(text=f"{LABEL}:N"),
+        alt.Chart().mark_text(align="center", dx=8, color=MUTED, **star_mark).transform_filter(starred)
+        .encode(x=alt.XValue(0), tooltip=tooltip),
+    ]
+    bars = alt.layer(*bar_layers, data=alt.Data(values=[])).encode(x=bar_x, y=bar_y).properties(
+        title=title, width=WIDTH, height=alt.Step(BAR_STEP), autosize=fit).configure(**config)
+    return {"line": line.to_dict(), "bars": bars.to_dict()}
+
+
+@functools.cache
+def _template_text() -> dict[str, str]:
+    return {name: json.dumps(spec, ensure_ascii=False) for name, spec in templates().items()}
+
+
+def fill(template: str, values: dict[str, Any]) -> dict[str, Any]:
+    """A template filled in: ``values`` holds title, unit, ticks, format, rows and, for lines,
+    years and colours (series → colour, legend or not), for bars the series' order."""
+    spec = json.loads(_template_text()[template])  # a fresh copy, five times faster than deepcopy
+    spec["title"]["text"] = values["title"]
+    spec["data"]["values"] = values["rows"]
+    enc = spec["encoding"]
+    value_axis = enc["y"] if template == "line" else enc["x"]
+    value_axis["title"] = values["unit"]
+    value_axis["scale"]["domain"] = [values["ticks"][0], values["ticks"][-1]]
+    value_axis["axis"]["values"] = values["ticks"]
+    value_axis["axis"]["format"] = values["format"]
+    if template == "line":
+        enc["x"]["scale"]["domain"] = values["years"]
+        enc["color"]["scale"]["domain"] = values["labels"]
+        enc["color"]["scale"]["range"] = values["colours"]
+        if len(values["labels"]) < 2:
+            enc["color"]["legend"] = None  # one series: the title names it
+    else:
+        enc["y"]["scale"]["domain"] = values["labels"]
+    return spec
+
+
 # --------------------------------------------------------------------------- data → points
 
 
 def points_from(observations: list[tuple[str, Observation]]) -> list[Point]:
     """Chartable points: whole-unit figures in a numeric year. A '*' year cannot be placed on an
-    axis and a scoped figure (one project, one example) is not the cluster's, so both stay out."""
+    axis, so it stays out; a figure with a scope is labelled with it (投资额（旷野公园）) and is a
+    series of its own, never drawn as its owner's."""
     out = []
     for label, obs in observations:
-        if obs.value is None or not isinstance(obs.year, int) or obs.scope:
+        if obs.value is None or not isinstance(obs.year, int):
             continue
-        out.append(Point(label, obs.year, obs.value.value, obs.qualifier))
+        out.append(Point(figure_label(label, obs), obs.year, obs.value.value, obs.qualifier))
     return out
 
 
@@ -175,23 +328,72 @@ def bars_summary(points: list[Point], year: int, unit: str) -> str:
     return "；".join(parts) + "。"
 
 
-# --------------------------------------------------------------------------- specs
+# --------------------------------------------------------------------------- filling a template
 
 
-def _rows(points: list[Point]) -> list[dict[str, Any]]:
-    # Desensitised values go in as null (a gap), with a separate flag for the '*' marker.
-    return [{"series": p.label, "year": str(p.year), "value": float(p.amount) if p.disclosed else None,
-             "star": not p.disclosed} for p in points]
+def _row(label: str, year: int, point: Point | None, unit: str) -> dict[str, Any]:
+    """One data row. A '*' and a year without a figure have no value (null: a gap, never 0)."""
+    from .chartsvg import number_label
+
+    if point is None:
+        return {SERIES: label, YEAR: str(year), WHEN: year_text(year), VALUE: None, STARRED: False,
+                TEXT: STATES["missing"].label, LABEL: ""}
+    if not point.disclosed:
+        return {SERIES: label, YEAR: str(year), WHEN: year_text(year), VALUE: None, STARRED: True,
+                TEXT: DESENSITISED_NOTE, LABEL: ""}
+    value = float(point.amount)
+    return {SERIES: label, YEAR: str(year), WHEN: year_text(year), VALUE: value, STARRED: False,
+            TEXT: _value_text(point, unit), LABEL: number_label(value)}
 
 
-def line_spec(points: list[Point], title: str, unit: str, years: list[int], colour: bool) -> dict[str, Any]:
+def _value_axis(points: list[Point]) -> tuple[list[float], str]:
+    """Ticks covering every disclosed value and 0, and their number format (d3-format, as the
+    static drawing labels them: thousands grouped, as many decimals as the step needs)."""
+    from .chartsvg import nice_ticks, tick_decimals
+
+    values = [float(p.amount) for p in points if p.disclosed]
+    ticks = nice_ticks(min([0.0, *values]), max([0.0, *values]))
+    return ticks, f",.{min(tick_decimals(ticks), 20)}f"
+
+
+def line_fill(points: list[Point], title: str, unit: str, years: list[int], colour: bool) -> dict[str, Any]:
+    """Lines over ``years``: a row for every series and year, so the line breaks wherever a year
+    has no disclosed value."""
     labels = list(dict.fromkeys(p.label for p in points))
-    return {"kind": "line", "title": title, "unit": unit, "years": [str(y) for y in years], "labels": labels,
-            "colour": colour, "rows": _rows(points)}
+    by_key = {(p.label, p.year): p for p in points}
+    rows = [_row(label, year, by_key.get((label, year)), unit) for label in labels for year in years]
+    ticks, fmt = _value_axis(points)
+    colours = ([PALETTE[i % len(PALETTE)] for i in range(len(labels))] if colour or len(labels) > 1
+               else [SINGLE] * len(labels))
+    return {"title": title, "unit": unit, "years": [str(y) for y in years], "labels": labels,
+            "colours": colours, "ticks": ticks, "format": fmt, "rows": rows}
 
 
-def bar_spec(points: list[Point], title: str, unit: str, labels: list[str]) -> dict[str, Any]:
-    return {"kind": "bars", "title": title, "unit": unit, "labels": labels, "rows": _rows(points)}
+def bar_fill(points: list[Point], title: str, unit: str, labels: list[str]) -> dict[str, Any]:
+    ticks, fmt = _value_axis(points)
+    rows = [_row(p.label, p.year, p, unit) for p in points]
+    return {"title": title, "unit": unit, "labels": labels, "ticks": ticks, "format": fmt, "rows": rows}
+
+
+def chart_csv(chart: Chart) -> bytes:
+    """The chart's data rows as CSV (UTF-8 with BOM, for Excel): exact figures, '*' for a
+    desensitised one, empty where the source gives none; case text made inert for spreadsheets."""
+    exact = {(p.label, str(p.year)): p for p in chart.points}
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(["系列", "年份", "数值", "单位", "限定词", "公开状态"])
+    for row in chart.spec["data"]["values"]:
+        point = exact.get((row[SERIES], row[YEAR]))
+        qualifier: str | None = None
+        if point is None:
+            value, state = "", STATES["missing"].label
+        elif point.disclosed:
+            value, state, qualifier = format(strip_zeros(point.amount), "f"), STATES["disclosed"].label, point.qualifier
+        else:
+            value, state, qualifier = STAR, STATES["desensitised"].label, point.qualifier
+        writer.writerow([spreadsheet_text(row[SERIES]), row[YEAR], value, chart.unit,
+                         spreadsheet_text(qualifier or ""), state])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- charts for pages
@@ -202,14 +404,25 @@ def _years(points: list[Point]) -> list[int]:
     return list(range(ys[0], ys[-1] + 1)) if ys else []
 
 
+def _series_summary(points: list[Point], unit: str, named: bool) -> str:
+    """Each series' trend, after its name (always when ``named``: clusters compared; on a cluster's
+    own chart only when a scope makes a second series)."""
+    labels = list(dict.fromkeys(p.label for p in points))
+    if len(labels) == 1 and not named:
+        return trend_summary(points, unit)
+    return " ".join(f"{label}：{trend_summary([p for p in points if p.label == label], unit)}" for label in labels)
+
+
 def trend_chart(chart_id: str, indicator: Indicator, observations: list[Observation]) -> Chart | None:
-    """A cluster's series for one indicator, if at least two years have disclosed values."""
+    """A cluster's series for one indicator — one line per scope the figures have — if one of
+    them has at least two years of disclosed values."""
     points = points_from([(indicator.name, o) for o in observations])
-    if len({p.year for p in points if p.disclosed}) < 2:
+    labels = dict.fromkeys(p.label for p in points)
+    if not any(len({p.year for p in points if p.label == label and p.disclosed}) >= 2 for label in labels):
         return None
     title = f"{indicator.name}（{indicator.unit}）"
-    spec = line_spec(points, title, indicator.unit, _years(points), colour=False)
-    return Chart(chart_id, "trend", title, indicator.unit, trend_summary(points, indicator.unit), points, spec)
+    values = line_fill(points, title, indicator.unit, _years(points), colour=False)
+    return Chart(chart_id, "trend", title, indicator.unit, _series_summary(points, indicator.unit, named=False), points, values)
 
 
 MAX_LINES = 12  # more series than this make a line chart unreadable; the table has them all
@@ -231,13 +444,9 @@ def compare_charts(indicator: Indicator, series: list[tuple[str, Observation]]) 
     labels = list(dict.fromkeys(p.label for p in points))
     if len({p.year for p in disclosed}) >= 2 and len(labels) <= MAX_LINES:
         title = f"{indicator.name}：各组团历年对比（{unit}）"
-        spec = line_spec(points, title, unit, _years(points), colour=True)
-        per_label = []
-        for label in labels:
-            mine = [p for p in points if p.label == label]
-            per_label.append(f"{label}：{trend_summary(mine, unit)}")
-        charts.append(Chart(f"compare-{indicator.id}-lines", "compare-lines", title, unit, " ".join(per_label),
-                            points, spec))
+        values = line_fill(points, title, unit, _years(points), colour=True)
+        charts.append(Chart(f"compare-{indicator.id}-lines", "compare-lines", title, unit,
+                            _series_summary(points, unit, named=True), points, values))
     year = max(p.year for p in disclosed)
     that_year = [p for p in points if p.year == year]
     if len(that_year) >= 2 or not charts:
@@ -247,19 +456,28 @@ def compare_charts(indicator: Indicator, series: list[tuple[str, Observation]]) 
             shown = top
             note = f"组团较多，图中只画数值最大的 {len(top)} 个；全部 {len(that_year)} 个见下表。"
         title = f"{indicator.name}：{year}年各组团对比（{unit}）"
-        spec = bar_spec(shown, title, unit, [p.label for p in shown])
+        values = bar_fill(shown, title, unit, list(dict.fromkeys(p.label for p in shown)))
         charts.append(Chart(f"compare-{indicator.id}-bars-{year}", "compare-bars", title, unit,
-                            bars_summary(that_year, year, unit) + note, shown, spec))
+                            bars_summary(that_year, year, unit) + note, shown, values))
     return charts
 
 
 def render(charts: list[Chart], renderer: ChartRenderer) -> list[Chart]:
-    """Fill in every chart's SVG (from the cache when its spec has been drawn before)."""
+    """Fill in every chart's spec and SVG (the SVG from the cache when the spec was drawn before)."""
     for chart in charts:
         if not chart.svg:
-            chart.key = chart.key or renderer.key(chart.spec)
+            start = time.perf_counter()
+            text = chart.spec_text
+            renderer.stats.spec_seconds += time.perf_counter() - start
+            renderer.stats.specs += 1
+            chart.key = chart.key or renderer.key(text)
             chart.svg = renderer.render(chart.spec, chart.key)
     return charts
+
+
+def chart_files(charts: list[Chart]) -> list[tuple[str, bytes]]:
+    """Every chart's downloads (site-relative path, bytes), for the site's files."""
+    return [f for chart in charts for f in chart.files()]
 
 
 def _render_uncached(spec: dict[str, Any]) -> str:

@@ -1,14 +1,19 @@
-"""Draw chart specs as SVG: the two kinds of chart the site has, drawn directly.
+"""Draw a chart's Vega-Lite spec as static SVG, at build time (for print, for readers without
+script, and for speed); the same spec is drawn by vega-embed when a reader asks (assets/charts.js).
 
-Why not Vega: rendering through vl-convert costs 60 ms a chart (most of it measuring text), and a
-province casebook has thousands of charts; these two fixed layouts cost well under a millisecond.
-The rules of honest figures are the same: a desensitised value is a gap in the line or an absent
-bar, marked with '*' at the baseline in its series' colour; the year axis keeps every year; no value
-is ever invented, interpolated or totalled.
+Why not Vega itself: rendering through vl-convert costs 60 ms a chart (most of it measuring text),
+and a province casebook has thousands of charts; drawing the two layouts the templates make
+(:func:`casebook.charts.templates`: lines over years, bars for one year) costs well under a
+millisecond. What is drawn is read from the spec — the marks of its layers and their filters, the
+fields they encode, the axes' titles, domains and tick values, the colour scale and whether there is
+a legend, the title and the data — so both drawings show the same marks on the same axes
+(tests/test_chart_spec.py compares them in Chromium). Only the layout (margins, text sizes) is this
+module's own. A spec with a mark or filter it does not know is refused, not half drawn.
 
-Specs are plain, JSON-serialisable dicts (see :func:`casebook.charts.line_spec` and ``bar_spec``), so
-they can be hashed for the cache. Every piece of text is XML-escaped here, and the page's sanitiser
-checks the result again.
+The rules of honest figures are the spec's: a row without a value is a gap in its line and has no
+bar; a '*' row is marked with the '*' glyph, in its series' colour, at the foot of the plot; the year
+axis keeps every year; no value is ever invented, interpolated or totalled. Every piece of text is
+XML-escaped here, and the page's sanitiser checks the result again.
 """
 
 from __future__ import annotations
@@ -20,12 +25,9 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from html import escape
 from typing import Any
 
-FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, Source Han Sans SC, sans-serif"
-WIDTH = 640
-PALETTE = ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#b79a20", "#b279a2", "#ff9da6",
-           "#9d755d", "#79706e", "#1b6e52", "#5a3d99"]  # Tableau 10 and two more: MAX_LINES is 12
-SINGLE = "#a8201a"
-GRID, AXIS, MUTED, INK = "#e3e3e3", "#888888", "#5f6368", "#222222"
+from .charts import AXIS, FONT, GRID, INK, MUTED, PLOT_HEIGHT, WIDTH
+
+__all__ = ["FONT", "WIDTH", "draw", "nice_ticks", "number_label", "tick_decimals", "tick_label"]
 
 
 # --------------------------------------------------------------------------- text and numbers
@@ -99,10 +101,15 @@ def _plain(text: str, value: float) -> str:
     return text if len(text) <= 27 and (value == 0 or float(text.replace(",", "")) != 0) else repr(value)
 
 
-def tick_label(value: float, ticks: list[float]) -> str:
+def tick_decimals(ticks: list[float]) -> int:
+    """How many decimals the ticks' step needs (0.5 → 1, 0.02 → 2, 10 → 0)."""
     gaps = [b - a for a, b in itertools.pairwise(ticks) if b > a]
     step = min(gaps) if gaps else 1.0
-    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    return max(0, -math.floor(math.log10(step))) if step < 1 else 0
+
+
+def tick_label(value: float, ticks: list[float]) -> str:
+    decimals = tick_decimals(ticks)
     value += 0.0  # -0.0 reads 0
     if decimals > 12:
         return repr(value)
@@ -114,6 +121,67 @@ def number_label(value: float) -> str:
     if value == 0:
         return "0"
     return _plain(f"{value:,.6f}".rstrip("0").rstrip("."), value)
+
+
+# --------------------------------------------------------------------------- reading the spec
+
+
+def _mark(layer: dict[str, Any]) -> dict[str, Any]:
+    mark = layer["mark"]
+    return mark if isinstance(mark, dict) else {"type": mark}
+
+
+def _keeps(layer: dict[str, Any], row: dict[str, Any]) -> bool:
+    """Whether a layer's filters keep a data row. Only field predicates are read; a spec with any
+    other filter is refused (the templates use none), so no row is ever drawn by a guess."""
+    for step in layer.get("transform", []):
+        pred = step.get("filter")
+        if not isinstance(pred, dict) or "field" not in pred or len(step) != 1:
+            raise ValueError(f"chartsvg cannot draw the transform {step!r}")
+        value = row.get(pred["field"])
+        valid = value is not None and not (isinstance(value, float) and math.isnan(value))
+        for op, arg in pred.items():
+            if op == "field":
+                continue
+            if op == "valid":
+                ok = valid == arg
+            elif op == "equal":
+                ok = value == arg
+            elif op in ("gte", "lt"):
+                ok = valid and (value >= arg if op == "gte" else value < arg)
+            else:
+                raise ValueError(f"chartsvg cannot draw the filter {pred!r}")
+            if not ok:
+                return False
+    return True
+
+
+def _layers(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Each layer as (role, mark, layer): "line", "circle", "bar", "star" (a text mark of a fixed
+    glyph) or "label" (a text mark of a field)."""
+    out = []
+    for layer in spec["layer"]:
+        mark = _mark(layer)
+        kind = mark["type"]
+        if kind == "text":
+            if "text" in mark:
+                kind = "star"
+            elif "field" in layer.get("encoding", {}).get("text", {}):
+                kind = "label"
+            else:
+                raise ValueError("chartsvg cannot draw a text mark without text")
+        elif kind not in ("line", "circle", "bar"):
+            raise ValueError(f"chartsvg cannot draw the mark {kind!r}")
+        out.append((kind, mark, layer))
+    return out
+
+
+def _value_scale(channel: dict[str, Any]) -> tuple[float, float, list[float]]:
+    lo, hi = (float(v) for v in channel["scale"]["domain"])
+    ticks = [float(t) for t in channel["axis"]["values"]]
+    if not lo < hi or ticks != sorted(ticks) or ticks[0] < lo or ticks[-1] > hi:
+        raise ValueError(f"chartsvg: the value axis {lo}..{hi} does not hold its ticks {ticks}")
+    return lo, hi, ticks
 
 
 # --------------------------------------------------------------------------- charts
@@ -146,19 +214,20 @@ def _legend(labels: list[str], colours: list[str], top: float) -> tuple[list[str
 
 
 def draw_line(spec: dict[str, Any]) -> str:
-    """Lines over years, one per series; '*' years break the line and are marked at the baseline."""
-    years: list[str] = spec["years"]
-    labels: list[str] = spec["labels"]
-    rows: list[dict[str, Any]] = spec["rows"]
-    colours = PALETTE[: len(labels)] if spec["colour"] else [SINGLE] * len(labels)
+    """Lines over the x domain (years), one per colour-domain series: a row without a value breaks
+    its line; the '*' layer's rows are marked at the foot of the plot."""
+    enc = spec["encoding"]
+    x_field, y_field, c_field = enc["x"]["field"], enc["y"]["field"], enc["color"]["field"]
+    years: list[str] = [str(y) for y in enc["x"]["scale"]["domain"]]
+    labels: list[str] = list(enc["color"]["scale"]["domain"])
+    colours: list[str] = list(enc["color"]["scale"]["range"])
     colour_of = dict(zip(labels, colours, strict=True))
-    values = [r["value"] for r in rows if r["value"] is not None]
-    ticks = nice_ticks(min([0.0, *values]), max([0.0, *values]))
+    rows: list[dict[str, Any]] = spec["data"]["values"]
+    lo, hi, ticks = _value_scale(enc["y"])
     tick_texts = [tick_label(t, ticks) for t in ticks]
     left = min(34 + max(text_width(t, 11) for t in tick_texts), WIDTH / 2)  # the plot keeps half the width
-    right, top, plot_h = WIDTH - 16, 40.0, 220.0
+    right, top, plot_h = WIDTH - 16, 40.0, float(spec.get("height", PLOT_HEIGHT))
     bottom = top + plot_h
-    lo, hi = ticks[0], ticks[-1]
 
     def y_of(v: float) -> float:
         return bottom - scale(v, lo, hi) * plot_h
@@ -171,7 +240,7 @@ def draw_line(spec: dict[str, Any]) -> str:
         body.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"></line>')
         body.append(_t(left - 6, y + 4, text, size=11, anchor="end", fill=MUTED))
     mid = (top + bottom) / 2
-    body.append(_t(14, mid, spec["unit"], size=12, anchor="middle", fill=MUTED,
+    body.append(_t(14, mid, str(enc["y"].get("title") or ""), size=12, anchor="middle", fill=MUTED,
                    extra=f' transform="rotate(-90 14 {mid:.1f})"'))
     body.append("</g><g class=\"axis x\">")
     body.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{bottom:.1f}" y2="{bottom:.1f}" stroke="{AXIS}"></line>')
@@ -179,83 +248,108 @@ def draw_line(spec: dict[str, Any]) -> str:
     for i, year in enumerate(years):
         if i % label_every == 0:
             body.append(_t(x_of[year], bottom + 16, year, size=11, anchor="middle", fill=MUTED))
-    body.append(_t((left + right) / 2, bottom + 34, "年份", size=12, anchor="middle", fill=MUTED))
+    body.append(_t((left + right) / 2, bottom + 34, str(enc["x"].get("title") or ""), size=12, anchor="middle",
+                   fill=MUTED))
     body.append("</g>")
-    lines, symbols, stars = ['<g class="mark-line">'], ['<g class="mark-symbol">'], ['<g class="mark-star">']
-    for label in labels:
-        mine = {r["year"]: r for r in rows if r["series"] == label}
-        colour = colour_of[label]
-        path, pen_down = [], False
-        for year in years:
-            row = mine.get(year)
-            if row is None or row["value"] is None:
-                pen_down = False  # a gap: the next value starts a new segment
-                if row is not None and row["star"]:
-                    stars.append(_t(x_of[year], bottom - 4, "*", size=16, anchor="middle", fill=colour,
-                                    weight="bold"))
-                continue
-            x, y = x_of[year], y_of(row["value"])
-            path.append(f"{'L' if pen_down else 'M'}{x:.1f},{y:.1f}")
-            pen_down = True
-            symbols.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"></circle>')
-        if path:
-            lines.append(f'<path d="{"".join(path)}" fill="none" stroke="{colour}" stroke-width="2" '
-                         'stroke-linejoin="round"></path>')
-    body += [*lines, "</g>", *symbols, "</g>", *stars, "</g>"]
+    groups = {"line": ['<g class="mark-line">'], "circle": ['<g class="mark-symbol">'],
+              "star": ['<g class="mark-star">']}
+    for role, mark, layer in _layers(spec):
+        if role not in groups:
+            raise ValueError(f"chartsvg cannot draw a {role} layer over years")
+        mine = [r for r in rows if _keeps(layer, r) and str(r[x_field]) in x_of]
+        out = groups[role]
+        if role == "line":
+            width = mark.get("strokeWidth", 2)
+            for label in labels:
+                by_year = {str(r[x_field]): r for r in mine if r[c_field] == label}
+                path, pen_down = [], False
+                for year in years:
+                    row = by_year.get(year)
+                    if row is None or row[y_field] is None:
+                        pen_down = False  # a gap: the next value starts a new segment
+                        continue
+                    path.append(f"{'L' if pen_down else 'M'}{x_of[year]:.1f},{y_of(row[y_field]):.1f}")
+                    pen_down = True
+                if path:
+                    out.append(f'<path d="{"".join(path)}" fill="none" stroke="{colour_of[label]}" '
+                               f'stroke-width="{width:g}" stroke-linejoin="round"></path>')
+        elif role == "circle":
+            for r in mine:
+                out.append(f'<circle cx="{x_of[str(r[x_field])]:.1f}" cy="{y_of(r[y_field]):.1f}" r="4" '
+                           f'fill="{colour_of[r[c_field]]}"></circle>')
+        else:
+            for r in mine:
+                out.append(_t(x_of[str(r[x_field])], bottom + float(mark.get("dy", 0)), str(mark["text"]),
+                              size=float(mark.get("fontSize", 16)), anchor="middle", fill=colour_of[r[c_field]],
+                              weight=str(mark.get("fontWeight", "bold"))))
+    for parts in groups.values():
+        body += [*parts, "</g>"]
     height = bottom + 44
-    if spec["colour"] and len(labels) > 1:
+    if enc["color"].get("legend") is not None:
         legend, used = _legend(labels, colours, height - 4)
         body += legend
         height += used
-    return _frame(height, body, spec["title"])
+    return _frame(height, body, spec["title"]["text"])
 
 
 def draw_bars(spec: dict[str, Any]) -> str:
-    """Horizontal bars, one per series (names stay readable however long); a desensitised value
-    has no bar, only a '*' at the baseline."""
-    rows: list[dict[str, Any]] = spec["rows"]
-    by_label = {r["series"]: r for r in rows}
-    labels: list[str] = spec["labels"]
-    values = [r["value"] for r in rows if r["value"] is not None]
-    ticks = nice_ticks(min([0.0, *values]), max([0.0, *values]))
+    """Horizontal bars, one row per series of the y domain (names stay readable however long); a
+    row without a value has no bar, and the '*' layer's rows show the glyph at the row's start."""
+    enc = spec["encoding"]
+    x_field, y_field = enc["x"]["field"], enc["y"]["field"]
+    labels: list[str] = list(enc["y"]["scale"]["domain"])
+    rows: list[dict[str, Any]] = spec["data"]["values"]
+    lo, hi, ticks = _value_scale(enc["x"])
     names = [clip(label, 12, 180) for label in labels]
     left = 16 + max([text_width(n, 12) for n in names] or [0])
-    right, top, row_h = WIDTH - 64, 40.0, 24.0
+    right, top = WIDTH - 64, 40.0
+    row_h = float(spec.get("height", {}).get("step", 24)) if isinstance(spec.get("height"), dict) else 24.0
     bottom = top + row_h * len(labels)
-    lo, hi = ticks[0], ticks[-1]
+    row_of = {label: i for i, label in enumerate(labels)}
 
     def x_of(v: float) -> float:
         return left + scale(v, lo, hi) * (right - left)
 
+    zero = x_of(min(max(0.0, lo), hi))
     body = ['<g class="axis x">']
     for t in ticks:
         x = x_of(t)
         body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" stroke="{GRID}"></line>')
         body.append(_t(x, bottom + 16, tick_label(t, ticks), size=11, anchor="middle", fill=MUTED))
-    body.append(_t((left + right) / 2, bottom + 34, spec["unit"], size=12, anchor="middle", fill=MUTED))
-    body.append(f'<line x1="{x_of(0):.1f}" x2="{x_of(0):.1f}" y1="{top:.1f}" y2="{bottom:.1f}" stroke="{AXIS}"></line>')
+    body.append(_t((left + right) / 2, bottom + 34, str(enc["x"].get("title") or ""), size=12, anchor="middle",
+                   fill=MUTED))
+    body.append(f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" stroke="{AXIS}"></line>')
     body.append('</g><g class="axis y">')
     for i, name in enumerate(names):
         body.append(_t(left - 8, top + row_h * i + 16, name, anchor="end"))
     body.append("</g>")
-    bars, texts, stars = ['<g class="mark-rect">'], ['<g class="mark-label">'], ['<g class="mark-star">']
-    for i, label in enumerate(labels):
-        row = by_label.get(label)
-        y = top + row_h * i + 4
-        if row is None or row["value"] is None:
-            if row is not None and row["star"]:
-                stars.append(_t(x_of(0) + 8, y + 14, "*", size=16, anchor="middle", fill=MUTED, weight="bold"))
-            continue
-        x0, x1 = sorted((x_of(0), x_of(row["value"])))
-        bars.append(f'<rect x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0, 0.5):.1f}" height="{row_h - 8:.1f}" '
-                    f'fill="{SINGLE}"></rect>')
-        if row["value"] >= 0:
-            texts.append(_t(x1 + 4, y + 12, number_label(row["value"]), size=11, fill=INK))
-        else:
-            texts.append(_t(x0 - 4, y + 12, number_label(row["value"]), size=11, anchor="end", fill=INK))
-    body += [*bars, "</g>", *texts, "</g>", *stars, "</g>"]
-    return _frame(bottom + 44, body, spec["title"])
+    groups = {"bar": ['<g class="mark-rect">'], "label": ['<g class="mark-label">'], "star": ['<g class="mark-star">']}
+    for role, mark, layer in _layers(spec):
+        if role not in groups:
+            raise ValueError(f"chartsvg cannot draw a {role} layer in a bar chart")
+        out = groups[role]
+        for r in rows:
+            if r[y_field] not in row_of or not _keeps(layer, r):
+                continue
+            y = top + row_h * row_of[r[y_field]] + 4
+            if role == "bar":
+                x0, x1 = sorted((zero, x_of(r[x_field])))
+                out.append(f'<rect x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0, 0.5):.1f}" '
+                           f'height="{row_h - 8:.1f}" fill="{mark.get("color", INK)}"></rect>')
+            elif role == "label":
+                anchor = "end" if mark.get("align") == "right" else "start"
+                text = str(r[layer["encoding"]["text"]["field"]])
+                out.append(_t(x_of(r[x_field]) + float(mark.get("dx", 0)), y + 12, text,
+                              size=float(mark.get("fontSize", 11)), anchor=anchor, fill=mark.get("color", INK)))
+            else:
+                out.append(_t(left + float(mark.get("dx", 0)), y + 14, str(mark["text"]),
+                              size=float(mark.get("fontSize", 16)), anchor="middle", fill=mark.get("color", MUTED),
+                              weight=str(mark.get("fontWeight", "bold"))))
+    for parts in groups.values():
+        body += [*parts, "</g>"]
+    return _frame(bottom + 44, body, spec["title"]["text"])
 
 
 def draw(spec: dict[str, Any]) -> str:
-    return draw_line(spec) if spec["kind"] == "line" else draw_bars(spec)
+    """A Vega-Lite spec as the charts' templates make it, drawn: lines if its first layer is a line."""
+    return draw_line(spec) if _mark(spec["layer"][0])["type"] == "line" else draw_bars(spec)

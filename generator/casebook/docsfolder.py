@@ -469,6 +469,7 @@ def _folder_config(session: BuildSession, config: dict[str, Any], nav: Any, out:
     extra = dict(cfg.get("extra") or {})
     polyfills = list(extra.get("polyfills") or [])
     extra["polyfills"] = polyfills + [j for j in site.polyfills if j not in polyfills]
+    extra.update(session.theme_extra())  # the footer, as the plugin's on_config puts it
     cfg["extra"] = extra
     if isinstance(cfg.get("hooks"), list):  # paths relative to the project, which the folder is not in
         cfg["hooks"] = [str(s.project / h) if isinstance(h, str) else h for h in cfg["hooks"]]

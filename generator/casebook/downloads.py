@@ -3,16 +3,21 @@ casebook and for each indicator, described by a Frictionless ``datapackage.json`
 
 Each row carries owner (cluster or alliance), indicator, year, value — a number, or '*' where the
 source is desensitised, or empty where the source gives none — unit, disclosure state (in the
-site's words: present.STATES) and source. Files are byte-for-byte reproducible (no timestamps), so
+site's words: present.STATES), scope (全组团 / 全区 when the figure covers its whole owner) and
+source. Every workbook has a 数据说明 sheet after the data: what '*' and blank mean, units, sources,
+edition and export date, and one row per data column with the metadata attributes of DB33/T
+2426-2022. File names say what a file holds (present.download_stem). Files are byte-for-byte
+reproducible (no timestamps; the export date is the casebook's last update, not the build's), so
 an unchanged casebook publishes unchanged files.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,20 +26,23 @@ from typing import Any
 from .book import Casebook
 from .derive import Derived
 from .escaping import spreadsheet_text
-from .figures import strip_zeros
+from .figures import DESENSITISED, strip_zeros
 from .present import (
     DATAPACKAGE_PATH,
+    DESENSITISED_NOTE,
+    DOWNLOAD_PREFIX,
     EDITORIAL_MARKS,
     STATE_LABELS,
     STATES,
     disclosure,
     download_path,
     download_stem,
+    scope_text,
     source_label,
 )
 from .store import Store, code_digest, content_hash
 
-# (key in JSON, column title in CSV/XLSX, Frictionless type)
+# (key in JSON, column title in CSV/XLSX, Frictionless type of the CSV column)
 COLUMNS: list[tuple[str, str, str]] = [
     ("owner_id", "组团标识", "string"),
     ("owner", "组团", "string"),
@@ -43,7 +51,8 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("year", "年份", "string"),
     ("period", "时期", "string"),
     ("qualifier", "限定词", "string"),
-    ("value", "数值", "number"),
+    # A number or '*' (see VALUE_PATTERN): Table Schema has no "number or desensitised" type.
+    ("value", "数值", "string"),
     ("unit", "单位", "string"),
     ("disclosure", "公开状态", "string"),
     ("scope", "统计范围", "string"),
@@ -53,10 +62,57 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("editorial", "编者标注", "string"),
 ]
 
+EDITION = "公开版"  # the only edition so far; an internal one will pass its own name
+UNKNOWN = "不详"  # a date or a publisher the casebook does not record
+EDITORS = "共富案例库编者"
+FROM_SOURCE = "来源文档的发布单位（见“来源”列）"
+NOT_APPLICABLE = "不适用"
+NOTES_SHEET = "数据说明"
+
+# The value column's text in the CSV: a plain decimal as the source gives it, or '*'. Grouped
+# whole: frictionless anchors a pattern as ^…$, which would bind to the first alternative only.
+VALUE_PATTERN = r"(-?[0-9]+(\.[0-9]+)?|\*)"
+YEAR_PATTERN = r"([0-9]{4}|\*)"
+
+# Per column, the DB33/T 2426-2022 attributes that are not the same for every column — 数据类型
+# (the standard's words: 字符型, 数值型), who the content comes from (来源机构) — and what it holds.
+FIELD_NOTES: dict[str, tuple[str, str, str]] = {
+    "owner_id": ("字符型", EDITORS, "组团（或联盟）的英文短标识，全库唯一，可用来合并表格"),
+    "owner": ("字符型", EDITORS, "组团或联盟的名称"),
+    "indicator_id": ("字符型", EDITORS, "指标的英文短标识，全库唯一"),
+    "indicator": ("字符型", EDITORS, "指标名称，口径见网站“指标”页"),
+    "year": ("字符型", FROM_SOURCE, "数据所属的四位年份；原文年份脱敏时为 *；为空表示原文未注明年份，见“时期”"),
+    "period": ("字符型", FROM_SOURCE, "原文所说的时期，如“近三年”“2019年以来”；为空表示原文未说明"),
+    "qualifier": ("字符型", FROM_SOURCE, "原文对数值的限定，如“超”“近”“以上”；为空表示原文是确数"),
+    "value": ("数值型（脱敏处为字符 *）", FROM_SOURCE,
+              f"按“单位”列的单位填写的数值；* 表示{DESENSITISED_NOTE}，不是 0；"
+              f"为空表示{STATES['missing'].note}"),
+    "unit": ("字符型", EDITORS, "数值的计量单位；原文用其他单位时已精确换算为指标目录规定的单位"),
+    "disclosure": ("字符型", EDITORS, "、".join(f"{s.label}（{s.note}）" for s in STATES.values())),
+    "scope": ("字符型", FROM_SOURCE, "数值涵盖的范围：全组团、全区，或组团的一部分（如某个项目），"
+                                     "后者不能当作全组团的数据"),
+    "quote": ("字符型", FROM_SOURCE, "原文中给出这项数据的原话，逐字照录"),
+    "source": ("字符型", EDITORS, "来源文档的题名及章节"),
+    "editorial": ("字符型", EDITORS, f"“来源题名{EDITORIAL_MARKS['label']}”表示来源文档原无题名，题名由编者拟定"),
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One download table and what its 数据说明 sheet says about it."""
+
+    key: str  # its resources' names in datapackage.json (ASCII): casebook, indicator-<id>
+    stem: str  # present.download_stem
+    title: str  # 全部数据, or the indicator's name
+    rows: list[dict[str, Any]]
+    edition: str = EDITION
+    updated: str = UNKNOWN  # the casebook's last update (YYYY-MM-DD) or 不详: the export date
+    publisher: str = UNKNOWN  # the casebook's publisher as its source writes it (may hold '*'), or 不详
+
 
 @dataclass(frozen=True)
 class DataFile:
-    path: str  # site-relative, e.g. downloads/casebook.csv
+    path: str  # site-relative, e.g. downloads/共富案例库-全部数据.csv
     content: bytes
 
 
@@ -70,7 +126,7 @@ def rows(book: Casebook, d: Derived, indicator_id: str | None = None) -> list[di
             obs = fig.observation
             value: Any = None
             if obs.value is not None:
-                value = obs.value.value if obs.value.value == "*" else strip_zeros(obs.value.value)
+                value = obs.value.value if obs.value.value == DESENSITISED else strip_zeros(obs.value.value)
             owner_source = (book.clusters[fig.owner.id].source if fig.owner.kind == "cluster"
                             else book.alliance.source if book.alliance else None)
             ref = obs.source or owner_source
@@ -86,7 +142,9 @@ def rows(book: Casebook, d: Derived, indicator_id: str | None = None) -> list[di
                 "value": value,
                 "unit": obs.unit or (ind.unit if ind else ""),
                 "disclosure": STATE_LABELS[disclosure(obs)],
-                "scope": obs.scope or "",
+                # The site's words for a figure without a scope (全组团 / 全区): a blank here could be
+                # read as "unknown", and a part's figure must never pass for the whole owner's.
+                "scope": scope_text(obs, fig.owner.kind),
                 "quote": obs.quote or "",
                 "source": source_label(book.sources, ref),
                 "editorial": f"来源题名{EDITORIAL_MARKS['label']}" if doc and doc.basis == "editorial" else "",
@@ -123,8 +181,65 @@ def to_json(data: list[dict[str, Any]]) -> bytes:
     return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
 
 
-def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
-    """An Excel workbook: bold header row frozen, figures as real number cells ('*' stays text).
+# --------------------------------------------------------------------------- 数据说明
+
+
+def _distinct(values: Iterable[str]) -> list[str]:
+    return [v for v in dict.fromkeys(values) if v]
+
+
+def about_rows(data: list[dict[str, Any]], title: str, sheet: str, edition: str = EDITION,
+               updated: str = UNKNOWN, publisher: str = UNKNOWN) -> list[tuple[str, str]]:
+    """The 数据说明 sheet's first part, one (item, explanation) per line: what the table holds, its
+    edition and export date, what '*' and blank mean, its units and its sources."""
+    units = _distinct(row["unit"] for row in data)
+    date = (f"{updated}（案例库最后更新的日期，不是生成本文件的时间）" if updated != UNKNOWN
+            else f"{UNKNOWN}（案例库未记录更新日期）")
+    lines = [
+        ("数据内容", f"{DOWNLOAD_PREFIX}·{title}：共 {len(data)} 条数据，在工作表“{sheet}”中，"
+                     "每行一项数据（一个组团或联盟、一个指标、一个年份或时期）"),
+        ("版本", edition),
+        # As the source writes it: a '*' in it is the source's own mask, never filled in.
+        ("发布单位", publisher),
+        ("导出日期", date),
+        ("数值为 *", f"{DESENSITISED_NOTE}：原文以 * 代替了这个数字。它不是 0，也不是缺失，"
+                     f"不能当作数字计算、求和或估算；公开状态列为“{STATES['desensitised'].label}”"),
+        ("数值为空", f"{STATES['missing'].note}（原文只说“数十人”之类，或没有写这项数字）；"
+                     f"公开状态列为“{STATES['missing'].label}”"),
+        ("其他列为空", "原文没有这一项，如没有注明年份、时期或限定词"),
+        ("计量单位", "数值按同一行“单位”列的单位填写" + (f"；本表涉及：{'、'.join(units)}" if units else "")),
+        ("统计范围", "“全组团”“全区”指整个组团或联盟；其他写法指组团的一部分（如某个项目），不是全组团的数据"),
+        ("文字与公式", "表中文字一律按文本保存：以 = + - @ 开头的内容不会被当作公式执行"),
+    ]
+    sources = _distinct(row["source"] for row in data)
+    lines += [("来源", s) for s in sources] or [("来源", "无")]
+    return lines
+
+
+FIELD_TABLE_HEADER = ("中文名称", "数据类型", "计量单位", "来源机构", "版本", "发布日期", "说明")
+
+
+def field_rows(data: list[dict[str, Any]], edition: str = EDITION,
+               updated: str = UNKNOWN) -> list[tuple[str, ...]]:
+    """One row per column of the data sheet, with the metadata attributes of DB33/T 2426-2022
+    (FIELD_TABLE_HEADER) and what the column holds."""
+    units = _distinct(row["unit"] for row in data)
+    value_unit = units[0] if len(units) == 1 else "见“单位”列" if units else NOT_APPLICABLE
+    out: list[tuple[str, ...]] = []
+    for key, title, _ in COLUMNS:
+        kind, origin, note = FIELD_NOTES[key]
+        unit = value_unit if key == "value" else "年" if key == "year" else NOT_APPLICABLE
+        out.append((title, kind, unit, origin, edition, updated, note))
+    return out
+
+
+# --------------------------------------------------------------------------- the workbook
+
+
+def to_xlsx(data: list[dict[str, Any]], sheet: str, edition: str = EDITION, updated: str = UNKNOWN,
+            publisher: str = UNKNOWN) -> bytes:
+    """An Excel workbook: the data sheet first (bold header row frozen, an autofilter over every
+    column, figures as real number cells, '*' stays text), then the 数据说明 sheet.
 
     XlsxWriter (with its shared-string table: repeated names and units are stored once) is 2.7
     times faster than openpyxl's write-only mode on a province casebook (37,055 rows: 2.1 s against
@@ -139,11 +254,19 @@ def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
     # turned into a formula, a hyperlink or a number behind our back.
     wb = xlsxwriter.Workbook(buf, {"strings_to_formulas": False, "strings_to_urls": False,
                                    "strings_to_numbers": False})
-    wb.set_properties({"created": dt.datetime(2020, 1, 1), "author": "共富案例库"})
-    ws = wb.add_worksheet(sheet_title(sheet))
+    wb.set_properties({"created": dt.datetime(2020, 1, 1), "author": DOWNLOAD_PREFIX,
+                       "title": f"{DOWNLOAD_PREFIX}·{sheet}（{edition}）"})
+    data_title = sheet_title(sheet)
+    if data_title.casefold() == NOTES_SHEET:
+        data_title += "_"  # Excel refuses two sheets of one name (an indicator may be called 数据说明)
+    ws = wb.add_worksheet(data_title)
     for col, width in enumerate((18, 16, 22, 24, 8, 12, 8, 12, 8, 12, 20, 36, 40, 14)):
         ws.set_column(col, col, width)
     ws.freeze_panes(1, 0)
+    ws.set_landscape()
+    ws.repeat_rows(0)  # printed, every page starts with the column titles
+    # Filter buttons on the header: an official sorts and filters by cluster, year or state at once.
+    ws.autofilter(0, 0, max(len(data), 1), len(COLUMNS) - 1)
     bold = wb.add_format({"bold": True})
     for c, (_, title, _) in enumerate(COLUMNS):
         ws.write_string(0, c, title, bold)
@@ -157,8 +280,58 @@ def to_xlsx(data: list[dict[str, Any]], sheet: str) -> bytes:
             else:
                 # Always a string cell: case text such as "=HYPERLINK(…)" must never become a formula.
                 ws.write_string(r, c, str(v))
+    _notes_sheet(wb, data, sheet, data_title, (edition, updated, publisher), bold)
     wb.close()
     return buf.getvalue()
+
+
+NOTE_WIDTHS = (14, 24, 12, 24, 10, 12, 60)  # the 数据说明 sheet's columns, in character widths
+
+
+def _width(text: str) -> int:
+    """Text's width in a spreadsheet's character units: a Han character or full-width form is two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit_row(ws: Any, row: int, cells: list[tuple[str, int]]) -> None:
+    """Give a row of wrapped text (each cell's text with its column width) the lines it needs:
+    spreadsheets keep a written file's row heights, and never grow a merged cell's row."""
+    lines = max(-(-_width(text) // width) for text, width in cells)
+    if lines > 1:
+        ws.set_row(row, 16 * lines)
+
+
+def _notes_sheet(wb: Any, data: list[dict[str, Any]], title: str, data_title: str, about: tuple[str, str, str],
+                 bold: Any) -> None:
+    edition, updated, publisher = about
+    ws = wb.add_worksheet(NOTES_SHEET)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)  # printed, one page wide: the field table's columns stay together
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    label = wb.add_format({"bold": True, "valign": "top"})
+    head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
+    for col, width in enumerate(NOTE_WIDTHS):
+        ws.set_column(col, col, width, wrap)
+    ws.write_string(0, 0, f"{DOWNLOAD_PREFIX}·{title}·{NOTES_SHEET}", wb.add_format({"bold": True, "font_size": 14}))
+    r = 2
+    for item, text in about_rows(data, title, data_title, edition, updated, publisher):
+        ws.write_string(r, 0, item, label)
+        ws.merge_range(r, 1, r, len(FIELD_TABLE_HEADER) - 1, "", wrap)
+        ws.write_string(r, 1, text, wrap)  # always text: sources and units are case text
+        _fit_row(ws, r, [(text, sum(NOTE_WIDTHS[1:]))])
+        r += 1
+    r += 1
+    ws.write_string(r, 0, "字段说明（属性名称依照 DB33/T 2426—2022）", bold)
+    r += 1
+    for c, name in enumerate(FIELD_TABLE_HEADER):
+        ws.write_string(r, c, name, head)
+    for line in field_rows(data, edition, updated):
+        r += 1
+        for c, text in enumerate(line):
+            ws.write_string(r, c, text, wrap)
+        _fit_row(ws, r, list(zip(line, NOTE_WIDTHS, strict=True)))
 
 
 _SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
@@ -166,8 +339,7 @@ _SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 
 def sheet_title(text: str) -> str:
     """A worksheet name Excel accepts, from any text: none of []:*?/\\ or control characters, no
-    apostrophe at either end, 1–31 characters, and not Excel's reserved "History". (A workbook
-    here has one sheet, so names are unique.)"""
+    apostrophe at either end, 1–31 characters, and not Excel's reserved "History"."""
     text = "".join(ch for ch in text if ch.isprintable()).translate(_SHEET_FORBIDDEN)
     text = text.strip().strip("'")[:31].rstrip().strip("'")
     if not text or text.lower() == "history":
@@ -175,26 +347,65 @@ def sheet_title(text: str) -> str:
     return text
 
 
-def _schema() -> dict[str, Any]:
-    return {
-        "fields": [{"name": title, "title": title, "type": kind, "description": key} for key, title, kind in COLUMNS],
-        # '*' marks a value the source desensitised; it is not a number and never zero.
-        "missingValues": ["", "*"],
-    }
+# --------------------------------------------------------------------------- the data package
 
 
-Table = tuple[str, str, list[dict[str, Any]]]  # (file stem, title, rows)
+def _schema(fmt: str) -> dict[str, Any]:
+    """The Table Schema of one format's table. '*' is not a missing value: it is a figure the source
+    has and hides, and a tool told it is missing would read it as null — the same as a figure the
+    source never gave, ready to be dropped, imputed or summed as nothing. So the value column is
+    typed for what it holds, a number or '*': in the CSV text matching VALUE_PATTERN (validated on
+    every cell), in the workbook and the JSON, where numbers are numbers, "any" (a Table Schema
+    field has one type); its description and the 公开状态 column say which is which. Only a blank
+    is missing."""
+    fields = []
+    for key, title, kind in COLUMNS:
+        field: dict[str, Any] = {"name": key if fmt == "json" else title, "title": title, "type": kind,
+                                 "description": FIELD_NOTES[key][2]}
+        constraints: dict[str, Any] = {}
+        if key == "value":
+            if fmt == "csv":
+                constraints["pattern"] = VALUE_PATTERN
+            else:
+                field["type"] = "any"
+        elif key == "year":
+            constraints["pattern"] = YEAR_PATTERN
+        elif key == "disclosure":
+            constraints["enum"] = list(STATE_LABELS.values())
+        if key in ("owner_id", "owner", "indicator_id", "indicator", "unit", "disclosure", "scope", "source"):
+            constraints["required"] = True
+        if constraints:
+            field["constraints"] = constraints
+        fields.append(field)
+    return {"fields": fields, "missingValues": [""]}
 
 
-def download_tables(book: Casebook, d: Derived) -> tuple[list[Table], list[str]]:
-    """The tables to publish (the whole casebook, then one per indicator) and the source titles."""
-    tables = [(download_stem(), "全部数据", rows(book, d))]
-    tables += [(download_stem(ind_id), ind.name, rows(book, d, ind_id)) for ind_id, ind in book.indicators.items()]
+MEDIA_TYPES = {"csv": "text/csv", "json": "application/json",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def download_tables(book: Casebook, d: Derived, edition: str = EDITION) -> tuple[list[Table], list[str]]:
+    """The tables to publish (the whole casebook, then one per indicator) and the source titles.
+
+    The export date and the publisher are the footer's (colophon): the casebook's last update —
+    the last commit to the cases folder, else its latest source date — never the build's time."""
+    from .colophon import colophon
+
+    info = colophon(book, book.root)
+    updated = info.updated.isoformat() if info.updated else UNKNOWN
+    publisher = info.publisher or UNKNOWN
+
+    def table(key: str, stem: str, title: str, data: list[dict[str, Any]]) -> Table:
+        return Table(key, stem, title, data, edition, updated, publisher)
+
+    tables = [table("casebook", download_stem(), "全部数据", rows(book, d))]
+    tables += [table(f"indicator-{ind_id}", download_stem(ind_id, ind.name), ind.name, rows(book, d, ind_id))
+               for ind_id, ind in book.indicators.items()]
     return tables, [s.title for s in book.sources.values()]
 
 
 def download_paths(tables: list[Table]) -> list[str]:
-    return [download_path(stem, ext) for stem, _, _ in tables for ext in ("csv", "xlsx", "json")] + [DATAPACKAGE_PATH]
+    return [download_path(t.stem, ext) for t in tables for ext in ("csv", "xlsx", "json")] + [DATAPACKAGE_PATH]
 
 
 def start_downloads(tables: list[Table], source_titles: list[str], cache_dir: Path | None,
@@ -280,37 +491,44 @@ def write_downloads(tables: list[Table], source_titles: list[str],
             fresh[path] = f"{key}.{kind}"
         return content
 
-    def add(stem: str, data: list[dict[str, Any]], title: str) -> None:
+    def add(table: Table) -> None:
+        data, title = table.rows, table.title
         csv_bytes = to_csv(data)
-        key = content_hash(csv_bytes, title, code_digest())
-        for ext, content, media in (
-                ("csv", csv_bytes, "text/csv"),
-                ("xlsx", cached("xlsx", key, lambda: to_xlsx(data, title), download_path(stem, "xlsx")), None),
-                ("json", cached("json", key, lambda: to_json(data), download_path(stem, "json")), "application/json")):
-            path = download_path(stem, ext)
+        # The 数据说明 sheet says the edition and date: a new one is a new workbook.
+        key = content_hash(csv_bytes, title, table.edition, table.updated, table.publisher, code_digest())
+        makers: dict[str, Callable[[], bytes]] = {
+            "xlsx": lambda: to_xlsx(data, title, table.edition, table.updated, table.publisher),
+            "json": lambda: to_json(data)}
+        for ext in ("csv", "xlsx", "json"):
+            path = download_path(table.stem, ext)
+            content = csv_bytes if ext == "csv" else cached(ext, key, makers[ext], path)
             files.append(DataFile(path, content))
-            resource: dict[str, Any] = {
-                "name": f"{stem.replace('/', '-')}-{ext}", "title": title, "path": path.split("/", 1)[1],
-                "format": ext, "bytes": len(content),
-            }
-            if ext == "csv":
-                resource.update({"profile": "tabular-data-resource", "encoding": "utf-8-sig", "mediatype": media,
-                                 "schema": _schema()})
-            elif ext == "xlsx":
-                resource["mediatype"] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            else:
-                resource["mediatype"] = media
-            resources.append(resource)
+            resources.append({
+                "name": f"{table.key}-{ext}", "title": f"{DOWNLOAD_PREFIX}·{title}（{ext.upper()}）",
+                "path": path.split("/", 1)[1],  # relative to datapackage.json, which is in downloads/
+                "format": ext, "mediatype": MEDIA_TYPES[ext],
+                # The file is the one described (Frictionless checks both where it counts them).
+                "hash": "sha256:" + hashlib.sha256(content).hexdigest(),
+                # Frictionless 5 reads a JSON table without counting its bytes and would report every
+                # JSON file as the wrong size: its size is left out, its hash still pins it.
+                **({} if ext == "json" else {"bytes": len(content)}),
+                **({"encoding": "utf-8-sig"} if ext == "csv" else {"encoding": "utf-8"} if ext == "json" else {}),
+                "profile": "tabular-data-resource", "schema": _schema(ext),
+            })
 
-    for stem, title, data in tables:
-        add(stem, data, title)
+    for table in tables:
+        add(table)
+    edition = tables[0].edition if tables else EDITION
+    updated = tables[0].updated if tables else UNKNOWN
     package = {
-        "profile": "data-package",
+        "profile": "tabular-data-package",
         "name": "casebook",
-        "title": "共富案例库数据",
-        "description": "案例库中的全部指标数据。数值列为 * 表示原文脱敏、未公开，不是 0；"
+        "title": f"{DOWNLOAD_PREFIX}数据（{edition}）",
+        "description": f"案例库中的全部指标数据，{edition}，导出日期 {updated}（案例库最后更新的日期）。"
+                       "数值列为 * 表示原文脱敏、未公开，不是 0，也不是缺失；"
                        f"为空表示{STATES['missing'].note}（公开状态为“{STATES['missing'].label}”）。"
-                       "CSV 中以 = + - @ 开头的文字前加了一个单引号（'），以免电子表格把它当作公式执行。",
+                       "CSV 中以 = + - @ 开头的文字前加了一个单引号（'），以免电子表格把它当作公式执行。"
+                       f"每个 Excel 文件的“{NOTES_SHEET}”工作表逐列说明字段。",
         "sources": [{"title": title} for title in source_titles],
         "resources": resources,
     }

@@ -90,6 +90,7 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         for js in site.scripts:
             if js not in [str(s) for s in config.extra_javascript]:
                 config.extra_javascript.append(js)
+        config.extra.update(self.session.theme_extra())  # the footer, for theme_overrides/main.html
         return config
 
     def on_files(self, files: Files, config) -> Files:

@@ -265,6 +265,14 @@ class Project(Base):
     source: SourceRef | None = F("来源", "出处，格式“文档标识/章节标识”；省略时沿用本文件的来源。", None)
 
 
+class Chain(Base):
+    """An industry chain the source spells out step by step, drawn on the cluster's page."""
+
+    name: Quote = F("名称", "原文中产业链的名称，逐字照录，如“竹笋全产业链条”。")
+    steps: list[Quote] = F("环节", "原文列出的环节，按原文顺序逐项照录，如“挖竹笋”“品竹宴”。", min_length=2)
+    source: SourceRef | None = F("来源", "出处，格式“文档标识/章节标识”；省略时沿用本文件的来源。", None)
+
+
 class Statement(Base):
     """A statement quoted from the source (a line of the background, a principle) and where it is."""
 
@@ -372,6 +380,7 @@ class Cluster(Base):
     industries: list[Quote] = F("主导产业", "原文列出的主导或特色产业，逐项照录，如“竹子”“茶叶”。", [])
     layout: list[Term] = F("空间布局", "原文中的空间结构布局，如“一心一线四村九园”，附说明。", [])
     patterns: list[Term] = F("发展格局", "原文中建设后形成的发展格局，如“一条线串珠成链，四个片联动发展，九小园精彩纷呈”，附说明。", [])
+    chains: list[Chain] = F("产业链", "原文逐个列出环节的产业链，如“挖竹笋、品竹宴、游竹乡、购竹品”竹笋全产业链条；网站画成链条图。", [])
     models: list[Model] = F("发展模式", "组团的发展模式，如“四带共富”。", [])
     mechanisms: list[Mechanism] = F("机制", "组团的工作机制，如“政企村户”四方联结机制。", [])
     measures: list[Measure] = F("举措", "组团做了什么，一条一项。", [])

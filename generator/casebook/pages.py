@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import present
 from .book import Casebook
 from .charts import Chart
-from .derive import ALLIANCE, Derived, completeness
+from .derive import ALLIANCE, Derived, completeness, headline_figures
 from .escaping import plain_title
 from .store import content_hash
 
@@ -26,6 +27,9 @@ NAV_LIMIT = 30  # more clusters than this are listed on an index page, not in th
 # The editors' pages (the guide and the field reference): published, but kept out of the readers'
 # navigation and search — an official searching 来源 wants the sources, not how to cite one.
 EDITOR_SECTION = "guide/"
+# Index pages that repeat every cluster (the finder, the side-by-side view): a search for 竹子 should
+# answer with the clusters that have it, not with these pages as well.
+NOT_SEARCHED = frozenset({present.PAGE_PATHS["clusters"], present.PAGE_PATHS["compare"]})
 
 
 @dataclass
@@ -39,10 +43,23 @@ class Context:
     lessons: list[Any] = field(default_factory=list)
     # Pages that show every cluster but none of their figures: kept while only figures change.
     structure: str = ""
+    _json: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def many(self) -> bool:
         return len(self.clusters) > NAV_LIMIT
+
+    def cluster_json(self, cluster: Any) -> str:
+        """A cluster's whole data as JSON, made once per build for every key that needs it."""
+        if cluster.id not in self._json:
+            self._json[cluster.id] = cluster.model_dump_json()
+        return self._json[cluster.id]
+
+    @cached_property
+    def every_cluster(self) -> str:
+        """The key of a page made from every cluster, figures included (with the casebook-wide data
+        that every key covers): kept while no cluster file changes."""
+        return content_hash(*(self.cluster_json(c) for c in self.clusters))
 
 
 Key = Callable[[Context, Any], "str | None"]
@@ -57,6 +74,10 @@ def _structure(ctx: Context, item: Any) -> str:
     return ctx.structure
 
 
+def _every_cluster(ctx: Context, item: Any) -> str:
+    return ctx.every_cluster
+
+
 @dataclass(frozen=True)
 class PageKind:
     name: str
@@ -68,8 +89,9 @@ class PageKind:
     each: Callable[[Context], Iterable[Any]] | None = None  # one page per item; None: one page
     when: Callable[[Context], bool] = lambda ctx: True
     # Navigation: a label (a page, or a section of one page per item), "title" (the page's own
-    # title), or None (reached from other pages only). ``nav_when``: when it is listed.
-    nav: str | None = None
+    # title), or None (reached from other pages only), or a function of the context giving one of
+    # those (a page listed differently as the casebook grows). ``nav_when``: when it is listed.
+    nav: str | Callable[[Context], str | None] | None = None
     nav_when: Callable[[Context], bool] = lambda ctx: True
     markdown: Callable[[], str] | None = None
 
@@ -104,6 +126,16 @@ def _completeness(ctx: Context, item: Any) -> dict[str, Any]:
     return {"clusters": ctx.clusters, "cells": cells, "totals": totals}
 
 
+def _compare(ctx: Context, item: Any) -> dict[str, Any]:
+    # Each cluster's figure for each headline indicator (derive.headline_figures: the same figure a
+    # card shows), and the headline indicators any cluster has, in catalogue order: a row each.
+    limit = len(ctx.book.indicators)
+    figures = {c.id: {o.indicator: o for o in headline_figures(c, ctx.book, limit)} for c in ctx.clusters}
+    shown = {ind_id for by_indicator in figures.values() for ind_id in by_indicator}
+    rows = [ind for ind_id, ind in ctx.book.indicators.items() if ind_id in shown]
+    return {"clusters": ctx.clusters, "figures": figures, "figure_rows": rows}
+
+
 def _alliance(ctx: Context) -> Any:
     assert ctx.book.alliance is not None  # the row's ``when``
     return ctx.book.alliance
@@ -121,16 +153,20 @@ KINDS: Sequence[PageKind] = (
     PageKind("alliance", "alliance.md.j2", _fixed("alliance"), lambda ctx, _: _alliance(ctx).name, _structure,
              context=lambda ctx, _: {"alliance": ctx.book.alliance, "lessons_here": ctx.d.lessons_for(ALLIANCE)},
              when=lambda ctx: ctx.book.alliance is not None, nav="title"),
+    # The all-clusters table, filtered and sorted in the reader's browser (assets/find.js). Material
+    # draws the whole navigation into every page: a thousand clusters there made each page a thousand
+    # links heavier and each build quadratic, so past NAV_LIMIT this page stands for them there.
+    PageKind("clusters", "clusters.md.j2", _fixed("clusters"), lambda ctx, _: "全部组团", _every_cluster,
+             context=lambda ctx, _: {"clusters": ctx.clusters},
+             nav=lambda ctx: "组团" if ctx.many else "title"),
+    PageKind("compare", "compare.md.j2", _fixed("compare"), lambda ctx, _: "组团对比", _every_cluster,
+             context=_compare, nav="title"),
     PageKind("cluster", "cluster.md.j2", lambda c: present.cluster_path(c.id),
              lambda ctx, c: present.cluster_title(c),
-             lambda ctx, c: content_hash(c.model_dump_json(), *(x.key for x in ctx.charts[f"cases/{c.id}"])),
+             lambda ctx, c: content_hash(ctx.cluster_json(c), *(x.key for x in ctx.charts[f"cases/{c.id}"])),
              context=lambda ctx, c: {"cluster": c, "lessons_here": ctx.d.lessons_for(c.id),
                                      "charts": ctx.charts[f"cases/{c.id}"]},
              each=lambda ctx: ctx.clusters, nav="组团", nav_when=lambda ctx: not ctx.many),
-    # Material draws the whole navigation into every page: a thousand clusters there made each page a
-    # thousand links heavier and each build quadratic. Past NAV_LIMIT one index page lists them instead.
-    PageKind("clusters", "clusters.md.j2", _fixed("clusters"), lambda ctx, _: "全部组团", EVERY_BUILD,
-             context=lambda ctx, _: {"clusters": ctx.clusters}, when=lambda ctx: ctx.many, nav="组团"),
     PageKind("models", "models.md.j2", _fixed("models"), lambda ctx, _: "发展模式与机制", _structure,
              context=lambda ctx, _: {"clusters": ctx.clusters}, nav="title"),
     PageKind("lessons", "lessons.md.j2", _fixed("lessons"), lambda ctx, _: "经验启示", _structure,
@@ -175,10 +211,11 @@ def planned_pages(ctx: Context, kinds: Sequence[PageKind] = KINDS) -> tuple[list
             made.append(PlannedPage(kind, path, present.page_url(path), kind.title(ctx, item), kind.key(ctx, item),
                                     kind.context(ctx, item)))
         pages += made
-        if kind.nav is None or not kind.nav_when(ctx):
+        label = kind.nav(ctx) if callable(kind.nav) else kind.nav
+        if label is None or not kind.nav_when(ctx):
             continue
         if kind.each is not None:
-            nav.append({kind.nav: [{plain_title(p.title): p.path} for p in made]})
+            nav.append({label: [{plain_title(p.title): p.path} for p in made]})
         else:
-            nav.append({plain_title(made[0].title) if kind.nav == "title" else kind.nav: made[0].path})
+            nav.append({plain_title(made[0].title) if label == "title" else label: made[0].path})
     return pages, nav

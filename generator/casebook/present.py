@@ -142,6 +142,25 @@ def when_text(obs: Observation) -> str:
     return " · ".join(parts) or "未注明"
 
 
+# GB/T 15834 (标点符号用法): a quotation inside a quotation takes single marks. A quoted value that
+# holds the source's own “…” (打造“十里稻香”共同富裕联合体) is shown in <q> — which adds the outer
+# “…” — with its inner marks as ‘…’, never as “…“十里稻香”…”. The data keeps the source's marks.
+_INNER_QUOTES = str.maketrans({"\u201c": "\u2018", "\u201d": "\u2019"})
+
+
+def inner_quotes(text: str) -> str:
+    """``text`` as it stands inside a quotation: a value wholly in “…” loses that pair (the <q>
+    supplies it); any other “…” in it becomes ‘…’."""
+    if len(text) > 1 and text[0] == "\u201c" and text[-1] == "\u201d" and not any(q in text[1:-1] for q in "\u201c\u201d"):
+        text = text[1:-1]
+    return text.translate(_INNER_QUOTES)
+
+
+def quote_html(text: str) -> Markup:
+    """A quoted value as <q>…</q>, its own quotation marks turned single (see _INNER_QUOTES)."""
+    return Markup(f"<q>{escape(inner_quotes(text))}</q>")
+
+
 WHOLE_SCOPE = {"cluster": "全组团", "alliance": "全区"}  # what a figure without a scope covers, by owner kind
 
 
@@ -228,6 +247,7 @@ PAGE_PATHS: dict[str, str] = {
     "home": "index.md", "alliance": "alliance.md", "clusters": "cases/index.md", "models": "models.md",
     "lessons": "lessons.md", "indicators": "indicators/index.md", "completeness": "completeness.md",
     "tags": "tags.md", "sources": "sources.md", "reference": "guide/reference.md", "about": "about.md",
+    "compare": "compare.md",
 }
 
 
@@ -310,14 +330,50 @@ DOWNLOADS = "downloads"
 DATAPACKAGE_PATH = f"{DOWNLOADS}/datapackage.json"
 
 
-def download_stem(indicator_id: str | None = None) -> str:
-    """The name of a download without its extension: the whole casebook's, or one indicator's."""
-    return "casebook" if indicator_id is None else f"indicators/{_slug(indicator_id)}"
+DOWNLOAD_PREFIX = "共富案例库"
+# A file name piece keeps letters and digits of any script and "_"; every run of anything else
+# (path and URL characters, spaces, brackets, controls, direction overrides) becomes one "-".
+_NAME_JUNK = re.compile(r"[\W]+")
+NAME_LIMIT = 40  # characters of case text in a file name: 3 bytes each in UTF-8, far below 255
+
+
+def download_name(text: str) -> str:
+    """Case text (an indicator's name) as a piece of a file name and URL: the same on every file
+    system and in every browser, with nothing a path, a URL or a shell could take as syntax — so a
+    hostile name can neither leave the downloads folder nor break a link. Compatibility forms are
+    folded first (NFKC: full-width Ｈ is H), so no look-alike survives. May be empty."""
+    import unicodedata  # only file names need it
+
+    piece = _NAME_JUNK.sub("-", unicodedata.normalize("NFKC", text)).strip("-_")
+    return piece[:NAME_LIMIT].rstrip("-_")
+
+
+def download_stem(indicator_id: str | None = None, name: str | None = None) -> str:
+    """The name of a download without its extension, saying what it holds when saved on its own:
+    共富案例库-全部数据, or an indicator's 共富案例库-指标-<its name> in a folder named by its id (ids
+    are unique and plain, names need be neither; the name falls back to the id when nothing of it
+    is left). An indicator's ``name`` is required: a link without it would point at no file."""
+    if indicator_id is None:
+        return f"{DOWNLOAD_PREFIX}-全部数据"
+    if name is None:
+        raise ValueError(f"download_stem({indicator_id!r}) needs the indicator's name as well")
+    return f"indicators/{_slug(indicator_id)}/{DOWNLOAD_PREFIX}-指标-{download_name(name) or indicator_id}"
 
 
 def download_path(stem: str, ext: str) -> str:
     """A download's site-relative path (its URL too: a file is linked as it is)."""
     return f"{DOWNLOADS}/{stem}.{ext}"
+
+
+CHART_DOWNLOADS = f"{DOWNLOADS}/charts"
+CHART_FILE_KINDS = ("vl.json", "csv")  # a chart's Vega-Lite spec (data inlined) and its data
+
+
+def chart_download_path(chart_id: str, ext: str) -> str:
+    """A chart's download beside it (its URL too): downloads/charts/<chart id>.vl.json or .csv."""
+    if ext not in CHART_FILE_KINDS:
+        raise ValueError(f"not a chart download: {ext!r}")
+    return f"{CHART_DOWNLOADS}/{_slug(chart_id)}.{ext}"
 
 
 WRITEUP_NAME = "经验材料"
@@ -355,8 +411,9 @@ TEMPLATE_GLOBALS = {
     "tag_url": tag_url, "partner_kind_anchor": partner_kind_anchor, "partner_kind_url": partner_kind_url,
     "source_anchor": source_anchor, "fragment": fragment, "anchored": anchored,
     "download_stem": download_stem, "download_path": download_path, "writeup_path": writeup_path,
+    "chart_download_path": chart_download_path,
     "scope_text": scope_text, "figure_label": figure_label,
     "year_text": year_text, "point_text": point_text, "point_state": point_state,
     "chart_value": point_text,  # the older name, kept for theme overrides written against it
 }
-TEMPLATE_FILTERS = {"figure": figure_html, "when": when_text, "disclosure": disclosure}
+TEMPLATE_FILTERS = {"figure": figure_html, "when": when_text, "disclosure": disclosure, "q": quote_html}

@@ -32,7 +32,7 @@ from markupsafe import Markup, escape
 
 from . import present
 from .book import Casebook
-from .charts import Chart, ChartRenderer, ChartStats, compare_charts, table_order, trend_chart
+from .charts import Chart, ChartRenderer, ChartStats, chart_files, compare_charts, table_order, trend_chart
 from .charts import render as render_charts
 from .derive import (
     Derived,
@@ -41,6 +41,7 @@ from .derive import (
     ordered_clusters,
     ordered_lessons,
 )
+from .diagram import chain_id, chain_text, cluster_diagrams
 from .escaping import md_escape, plain_title
 from .models import (
     CATEGORY_LABELS,
@@ -137,6 +138,9 @@ def environment(overrides: Path | None = None) -> Environment:
         headline_figures=headline_figures,
         table_order=table_order,
         svg=chart_slot,
+        svg_slot=svg_slot,
+        chain_id=chain_id,
+        chain_text=chain_text,
     )
     return env
 
@@ -151,6 +155,11 @@ def anchor(ident: str) -> Markup:
 
 _SLOT = '<span class="cb-chart-slot" data-chart="{}"></span>'
 _SLOT_RE = re.compile(r'<span class="cb-chart-slot" data-chart="([a-z0-9-]+)"></span>')
+
+
+def svg_slot(ident: str) -> Markup:
+    """The slot of a diagram (diagram.chain_id): filled like a chart's (see chart_slot)."""
+    return Markup(_SLOT.format(escape(ident)))
 
 
 def chart_slot(chart: Chart) -> Markup:
@@ -262,8 +271,12 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
         else:
             assert page.kind.template is not None
             r.add(page.kind.template, page.path, page.url, page.title, key=page.key, **page.context)
-    return Site(pages=r.pages, assets=package_assets(), nav=nav, chart_stats=renderer.stats,
-                chart_svgs={c.id: c.svg for c in all_charts})
+    # Each chart's spec and data download beside it (downloads/charts/), written as the host writes assets.
+    chart_assets = [SiteAsset(path, data) for path, data in chart_files(all_charts)]
+    # Diagrams (industry chains) ride in the chart slots: drawn each build (a few boxes), sanitised alike.
+    diagrams = {dg.id: dg.svg for cluster in clusters for dg in cluster_diagrams(cluster)}
+    return Site(pages=r.pages, assets=package_assets() + chart_assets, nav=nav, chart_stats=renderer.stats,
+                chart_svgs={**{c.id: c.svg for c in all_charts}, **diagrams})
 
 
 def cluster_charts(book: Casebook, cluster: Cluster) -> list[Chart]:

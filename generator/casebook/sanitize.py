@@ -47,6 +47,7 @@ _ATTRS: dict[str, set[str]] = {
     "col": {"span"},
     "colgroup": {"span"},
     "span": {"data-chart"},
+    "figure": {"data-cb-spec"},  # a chart's Vega-Lite spec, for assets/charts.js (text in an attribute)
 }
 _SVG_ATTRS = {"viewBox", "preserveAspectRatio", "viewbox", "width", "height", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry",
               "d", "points", "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity",

@@ -4,7 +4,8 @@ Material's own search loads one lunr index of the whole site into the browser an
 24 MB and 7 s before the first result at a thousand clusters. This index is cut into pieces instead:
 
 - every page is split into documents at its headings (as Material does); each document's text is
-  reduced to index terms — every Han character and character pair, and the prefixes of Latin words
+  kept as plain lines (one per paragraph, list item, table row…, so a result's snippet is a
+  sentence, never a run of list items) and reduced to index terms — every Han character and character pair, and the prefixes of Latin words
   and numbers — so any Chinese substring of the text can be found (核桃 in 山核桃, 共富贷 whole)
   without a word list;
 - term → documents lists are spread over shard files by a hash of the term, so a query loads only
@@ -42,6 +43,14 @@ _HEADING = re.compile(r"<h([1-6])(\s[^>]*)?>(.*?)</h\1>", re.S | re.I)
 _ID = re.compile(r'\sid="([^"]+)"')
 _PERMALINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
 _TAG = re.compile(r"<[^>]+>")
+# Where a line of text ends: a block's start or end (paragraph, list item, row, heading…). Snippets
+# are cut at line ends as at sentence ends, so a list of terms never reads as one sentence.
+_BLOCK = re.compile(r"</?(?:p|li|dt|dd|tr|h[1-6]|div|section|article|header|footer|aside|nav|main|table|thead|tbody"
+                    r"|tfoot|caption|ul|ol|dl|blockquote|figure|figcaption|details|summary|pre|br|hr|form|fieldset)"
+                    r"(?=[\s/>])[^>]*>", re.I)
+# Table cells sit side by side: a space between them. Every other tag is inline and adds nothing
+# (a space there would split 高山蔬菜、稻米 into "高山蔬菜 、 稻米").
+_CELL = re.compile(r"</?t[dh](?=[\s/>])[^>]*>", re.I)
 _SPACE = re.compile(r"\s+")
 # Material's separator, kept in the index's config: its page highlighter (?h=…) splits on it.
 SEPARATOR = r"[\s\u200b\-_,:!=\[\]()\"`/]+|\.(?!\d)|&[lg]t;|(?!\b)(?=[A-Z][a-z])"
@@ -81,8 +90,22 @@ def term_hash(term: str) -> int:
     return h
 
 
+def _lines(fragment: str) -> list[str]:
+    """A fragment's text, one entry per block (paragraph, list item, table row…), spaces folded.
+    Tags go before entities are decoded: decoded text (&lt;script&gt;) is never read as markup."""
+    text = _TAG.sub("", _CELL.sub(" ", _BLOCK.sub("\n", fragment)))
+    lines = (_SPACE.sub(" ", line).strip() for line in html.unescape(text).split("\n"))
+    return [line for line in lines if line]
+
+
 def _plain(fragment: str) -> str:
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+    """A fragment's text on one line (titles)."""
+    return " ".join(_lines(fragment))
+
+
+def _plain_text(fragment: str) -> str:
+    """A document's text: its blocks one per line, as the worker cuts snippets from them."""
+    return "\n".join(_lines(fragment))
 
 
 @dataclass
@@ -110,7 +133,7 @@ def split_page(title: str, content: str) -> list[SearchDoc]:
         docs.append(current)
     current.text += " " + content[pos:]
     for doc in docs:
-        doc.text = _plain(doc.text)[:MAX_TEXT]
+        doc.text = _plain_text(doc.text)[:MAX_TEXT]
     return docs
 
 

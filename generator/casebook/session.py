@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from . import incremental
+from .colophon import EXTRA_KEY, STYLESHEET, Colophon, colophon
 from .downloads import download_paths, move_downloads
 from .errors import emit, shown
 from .escaping import html_title, plain_meta
-from .pages import EDITOR_SECTION
+from .pages import EDITOR_SECTION, NOT_SEARCHED
 from .publish import BuildFailed, checked_site_dir, downloads_dir
-from .render import Site, SitePage, chart_ids, inline_charts, package_assets
+from .render import Site, SiteAsset, SitePage, chart_ids, inline_charts, package_assets
 from .sanitize import kept_id, sanitize
 from .search import SearchDoc, SearchIndex, docs_from_json, docs_to_json, page_documents, use_casebook_worker
 from .site import prepare_site
@@ -148,6 +149,7 @@ class BuildSession:
         self._current: str | None = None
         self._docs: dict[str, tuple[str, str, list[SearchDoc]]] = {}
         self._downloads_dir: Path | None = None
+        self.colophon: Colophon | None = None  # the footer's data (prepare)
 
     # ------------------------------------------------------------------ before the host renders
 
@@ -183,6 +185,10 @@ class BuildSession:
         else:
             if PREVIEW.active:
                 PREVIEW.last_good[s.cases] = self.site
+        # The footer of every page (theme_extra) and of every printed page (a stylesheet asset).
+        self.colophon = colophon(self.site.book, s.cases)
+        assets = [a for a in self.site.assets if a.path != STYLESHEET]
+        self.site = replace(self.site, assets=[*assets, SiteAsset(STYLESHEET, self.colophon.stylesheet().encode())])
         stats = self.site.chart_stats
         log.info("casebook: %d pages generated in %.2f s; charts %d rendered, %d from cache (%.2f s rendering)",
                  len(self.site.pages), self.site.generation_seconds, stats.rendered, stats.cached, stats.seconds)
@@ -247,6 +253,13 @@ class BuildSession:
     def finish_template(html: str) -> str:
         """A file the host makes from a template alone (404.html): it has the search box too."""
         return use_casebook_worker(html)
+
+    def theme_extra(self) -> dict[str, Any]:
+        """What the host puts into its settings' ``extra`` for the theme's templates (the footer's
+        values, plain strings already escaped where they are HTML)."""
+        if self.colophon is None:
+            raise RuntimeError("BuildSession.prepare() first")
+        return {EXTRA_KEY: self.colophon.theme_values()}
 
     @staticmethod
     def plain_title(title: str | None) -> str:
@@ -376,7 +389,7 @@ def _write_search(session: BuildSession, site_dir: Path) -> None:
     earlier = (session.previous or {}).get("search", {})
     index, entries = SearchIndex(store=session.store), {}
     for uri in session._page_uris:
-        if uri.startswith(EDITOR_SECTION):  # the editors' pages answer no reader's search
+        if uri.startswith(EDITOR_SECTION) or uri in NOT_SEARCHED:  # the editors' pages answer no reader's search
             continue
         if uri in session._docs:
             entry = session._docs[uri]

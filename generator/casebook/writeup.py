@@ -114,6 +114,16 @@ def column_shares(columns: Sequence[str]) -> list[int]:
 
 
 @dataclass(frozen=True)
+class ChartImage:
+    """A chart of the figures (图1　…): its SVG as drawn for the site (the PDF embeds it as vector
+    graphics, the Word file as a PNG at print resolution) and its summary in words (the alt text)."""
+
+    caption: str
+    svg: str
+    summary: str
+
+
+@dataclass(frozen=True)
 class Closing:
     """The issuing unit and date at the end, right-aligned: lines of text."""
 
@@ -127,7 +137,7 @@ class Note:
     text: str
 
 
-Block = Title | Heading | Paragraph | FigureTable | Closing | Note
+Block = Title | Heading | Paragraph | FigureTable | ChartImage | Closing | Note
 
 
 @dataclass
@@ -151,6 +161,8 @@ class Writeup:
                 out += [b.caption, "\t".join(b.columns), *("\t".join(r) for r in b.rows), *b.notes]
             elif isinstance(b, Closing):
                 out += list(b.lines)
+            elif isinstance(b, ChartImage):
+                out += [b.caption, b.summary]
             else:
                 out.append(b.text)
         return "\n".join(out)
@@ -282,11 +294,12 @@ def location_text(loc: Location) -> str:
 
 
 class _Builder:
-    def __init__(self, book: Casebook, d: Derived) -> None:
-        self.book, self.d = book, d
+    def __init__(self, book: Casebook, d: Derived, charts: bool = True) -> None:
+        self.book, self.d, self.with_charts = book, d, charts
         self.blocks: list[Block] = []
         self.counters = [0, 0, 0]
         self.tables = 0
+        self.images = 0
 
     # ---- structure
 
@@ -410,6 +423,20 @@ class _Builder:
             notes.append(f"来源：{clean(doc.title)}（“出处”列为其中的章节）。")
         self.blocks.append(FigureTable(f"表{self.tables}　{clean(what)}主要数据", columns, tuple(rows), tuple(notes)))
 
+    def charts(self, c: Cluster) -> None:
+        """The cluster's trend charts, as the site draws them (two or more disclosed years each)."""
+        if not self.with_charts:
+            return
+        from .charts import ChartRenderer
+        from .charts import render as draw
+        from .render import cluster_charts
+
+        charts = cluster_charts(self.book, c)
+        draw(charts, ChartRenderer(None))
+        for chart in charts:
+            self.images += 1
+            self.blocks.append(ChartImage(f"图{self.images}　{clean(chart.title)}", chart.svg, clean(chart.summary)))
+
     # ---- the alliance
 
     def alliance(self, a: Alliance) -> None:
@@ -498,6 +525,9 @@ class _Builder:
             facts.append(f"空间布局：{self.terms_items(c.layout)}。")
         if c.patterns:
             facts.append(f"发展格局：{self.terms_items(c.patterns)}。")
+        for chain in c.chains:
+            name = "产业链" if clean(chain.name) == "产业链" else quoted(chain.name)
+            facts.append(f"{name}的环节依次为{'、'.join(quoted(step) for step in chain.steps)}。")
         self.para(plain(*facts))
         if c.models:
             self.heading(sub, "发展模式")
@@ -524,6 +554,7 @@ class _Builder:
             self.para(plain(self.milestones(c.milestones)))
         self.heading(sub, "主要数据")
         self.figures(c.observations, c.source, "全组团", present.cluster_title(c))
+        self.charts(c)
         self.para(plain(self.lessons_here(c.id)))
         self.source_line(c.source)
 
@@ -633,9 +664,11 @@ class UnknownCluster(ValueError):
         self.missing, self.known = missing, known
 
 
-def build_writeup(book: Casebook, cluster_ids: Sequence[str] | None = None, derived: Derived | None = None) -> Writeup:
+def build_writeup(book: Casebook, cluster_ids: Sequence[str] | None = None, derived: Derived | None = None,
+                  charts: bool = True) -> Writeup:
     """The write-up of a valid casebook: the whole of it, or only ``cluster_ids`` (in the casebook's
-    order) with the lessons they show. Raises :class:`UnknownCluster` for an id it does not have."""
+    order) with the lessons they show. Raises :class:`UnknownCluster` for an id it does not have.
+    ``charts``: the trend charts after each figures table (see _Builder.charts)."""
     d = derived or derive(book)
     clusters = ordered_clusters(book)
     if cluster_ids:
@@ -645,7 +678,7 @@ def build_writeup(book: Casebook, cluster_ids: Sequence[str] | None = None, deri
         wanted = set(cluster_ids)
         clusters = [c for c in clusters if c.id in wanted]
     whole = not cluster_ids
-    b = _Builder(book, d)
+    b = _Builder(book, d, charts)
     alliance = book.alliance if whole else None
     lessons = ordered_lessons(book)
     if not whole:

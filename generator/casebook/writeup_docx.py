@@ -49,6 +49,7 @@ from .present import writeup_path
 from .store import Store, code_digest, content_hash
 from .writeup import (
     TITLE_CHARS,
+    ChartImage,
     Closing,
     FigureTable,
     Heading,
@@ -495,6 +496,8 @@ def render_docx(writeup: Writeup, reference: Path | None = None) -> bytes:
             _text_paragraph(doc, styles[STYLE_BODY], [(r.text, r.bold) for r in block.runs])
         elif isinstance(block, FigureTable):
             _table(doc, block, styles)
+        elif isinstance(block, ChartImage):
+            _chart(doc, block, styles)
         elif isinstance(block, Closing):
             _text_paragraph(doc, styles[STYLE_BODY], [])  # a blank line before the signature (GB/T 9704 7.3.5)
             for line in block.lines:
@@ -549,6 +552,33 @@ def _add_runs(para: DocxParagraph, runs: Iterable[tuple[str, bool]]) -> None:
         run.text = text
         if bold:
             run.bold = True
+
+
+CHART_WIDTH_MM = 150  # inside the 156 mm 版心
+
+
+def _chart(doc: DocxDocument, block: ChartImage, styles: _StyleIds) -> None:
+    """A chart as a centred picture (PNG at print resolution, raster.svg_png) with its caption under
+    it and its summary as the picture's alt text. The body's exact line pitch would clip a picture
+    to one line, so its paragraph is single-spaced, unindented and off the character grid."""
+    from .raster import svg_png
+
+    para = _styled(doc.add_paragraph(), styles[STYLE_BODY])
+    fmt = para.paragraph_format
+    fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    fmt.first_line_indent = Pt(0)
+    fmt.keep_with_next = True
+    para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    snap = OxmlElement("w:snapToGrid")
+    snap.set(qn("w:val"), "0")
+    para._p.get_or_add_pPr().append(snap)
+    run = para.add_run()
+    run.add_picture(io.BytesIO(svg_png(block.svg, CHART_WIDTH_MM)), width=Mm(CHART_WIDTH_MM))
+    doc_pr = run._r.find(".//" + qn("wp:docPr"))
+    if doc_pr is not None:
+        doc_pr.set("name", block.caption[:255])
+        doc_pr.set("descr", block.summary)
+    _text_paragraph(doc, styles[STYLE_TABLE_CAPTION], [(block.caption, False)])
 
 
 def _table(doc: DocxDocument, block: FigureTable, styles: _StyleIds) -> None:
@@ -636,7 +666,10 @@ def site_documents(book: Casebook, reference: Path | None, store: Store) -> Iter
     derived = derive(book)
     layout = content_hash(code_digest(), ref)
     for path, ids in [(writeup_path(), None), *((writeup_path(c.id), [c.id]) for c in ordered_clusters(book))]:
-        writeup = build_writeup(book, ids, derived)
+        # The site's copies carry the tables, not the charts: rasterising every chart for Word costs
+        # about 0.25 s each (WeasyPrint lays out its text), minutes at a province's thousands of charts,
+        # and the page beside the download has the charts and their files. `casebook writeup` draws them.
+        writeup = build_writeup(book, ids, derived, charts=False)
         key = content_hash(layout, repr(writeup))
         data = store.get("writeup", key)
         if data is None:

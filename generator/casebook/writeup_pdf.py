@@ -26,8 +26,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from .sanitize import sanitize_svg
 from .writeup import (
     TITLE_CHARS,
+    ChartImage,
     Closing,
     FigureTable,
     Heading,
@@ -78,6 +80,8 @@ thead {{ display: table-header-group; }}
 tr {{ break-inside: avoid; }}
 th, td {{ border: 0.5pt solid #000; padding: 1mm 1.2mm; text-align: left; vertical-align: top; }}
 th {{ font-weight: bold; text-align: center; }}
+.cb-chart {{ margin: 0; break-inside: avoid; text-indent: 0; }}
+.cb-chart svg {{ display: block; width: 150mm; height: auto; margin: 0 auto; }}
 .cb-table-note {{ font-size: 12pt; line-height: 1.5; text-indent: 0; letter-spacing: 0; }}
 .cb-closing {{ text-align: right; text-indent: 0; padding-right: {4 * CHAR_PITCH:.3f}pt; break-inside: avoid; }}
 .cb-closing-first {{ margin-top: {LINE_PITCH:.3f}pt; }}
@@ -100,6 +104,10 @@ def print_html(writeup: Writeup) -> str:
             parts.append(Markup("<p>{}</p>").format(runs))
         elif isinstance(block, FigureTable):
             parts.append(_table(block))
+        elif isinstance(block, ChartImage):
+            # Vector in the PDF: the sanitised SVG itself, its text drawn in the document's fonts.
+            parts.append(Markup('<figure class="cb-chart">{}<figcaption class="cb-caption">{}</figcaption></figure>')
+                         .format(Markup(sanitize_svg(block.svg)), block.caption))
         elif isinstance(block, Closing):
             for line in block.lines:
                 cls = "cb-closing cb-closing-first" if first_closing else "cb-closing"

@@ -33,9 +33,14 @@
     }, true);
   }
 
-  // Printed pages carry their address at the foot.
+  // Printed pages carry their address at the foot: in the colophon, and in every printed page's
+  // margin box (print.css), which can show only a custom property of the root, as a CSS string.
   function fillAddress() {
     document.querySelectorAll(".cb-page-url").forEach(function (el) { el.textContent = location.href; });
+    var css = location.href.replace(/["'\\<>&\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, function (c) {
+      return "\\" + c.charCodeAt(0).toString(16) + " ";
+    });
+    document.documentElement.style.setProperty("--cb-page-address", '"' + css + '"');
   }
   document.addEventListener("DOMContentLoaded", fillAddress);
   window.addEventListener("beforeprint", fillAddress);

@@ -7,10 +7,14 @@
  * Worker over http and inside Material's iframe-worker shim on file://, where importScripts loads
  * a <script> and returns a promise; every index file is a script for that reason.
  *
- * Matching: every Han character pair of the query (a lone character: that character) and every
- * Latin/number word (as a prefix) must occur in a document; results are grouped by page. For the
- * pages shown first, the page's text is loaded to check that each query word occurs as written
- * (not just its pairs), to cut a snippet around it and to mark it.
+ * Matching: a query word (a Han run, or a Latin/number word) is in a document when all its index
+ * terms are (every Han character pair; a lone character: itself; a Latin word: its prefix). A page
+ * matches when every word is in one of its documents: pages that have all the words in one section
+ * come first, then pages that have them across sections; only when no page has them all are pages
+ * with some of them shown (the missing words struck out). Results are grouped by page, its best
+ * section first. For the pages shown first, the page's text is loaded to check that each word
+ * occurs as written (not just its pairs) and to cut the snippet: the sentence around the first hit,
+ * trimmed to about SNIPPET characters, the words marked, every piece of text escaped.
  * Term rules and the hash must stay identical to casebook/search.py.
  */
 (function () {
@@ -21,6 +25,15 @@
   var WORD = /[0-9a-z]+/g;
   var VERIFY_PAGES = 20;   /* pages whose text is loaded for phrase check and snippet */
   var MAX_PAGES = 1000;    /* result groups returned (titles only beyond VERIFY_PAGES) */
+  var SNIPPET = 72;        /* characters of a snippet: a sentence, or the piece of it around the hit */
+  var LEAD = 22;           /* characters kept before the first hit when a sentence is cut */
+  /* Where a sentence ends (the index keeps one block of text a line, so \n too), and what still
+     belongs to the sentence after its end (closing quotes and brackets, more end marks). */
+  var SENTENCE_END = /[。！？；!?;\n]/g;
+  var SENTENCE_TAIL = /[。！？；!?;”’」』】》）)\]"'…]*/y;
+  var PROSE_END = /[。！？；!?;]/;  /* a line that ends as a sentence does, not a header row */
+  var KEEP_WITH = /[\p{M}\u200c\u200d\ufe0e\ufe0f\u{e0020}-\u{e007f}\u{1f3fb}-\u{1f3ff}]/u;  /* never cut before these */
+  var LATIN = /[0-9A-Za-z]/;
 
   var manifest = null, base = "", table = null;
   var shards = {}, texts = {};
@@ -91,10 +104,12 @@
 
   /* The text folded as queries are (NFKC, lower case), with each folded position's place in the
      original, so matches found in the folded text are cut and marked in the original. */
+  var folds = new Map();  /* character → folded: a page's text is folded a character at a time */
   function fold(text) {
     var folded = "", at = [], pos = 0;
     for (var ch of text) {
-      var f = normalise(ch);
+      var f = folds.get(ch);
+      if (f === undefined) folds.set(ch, f = normalise(ch));
       for (var k = 0; k < f.length; k++) at.push(pos);
       folded += f;
       pos += ch.length;
@@ -103,15 +118,15 @@
     return { text: folded, at: at };
   }
 
-  /* [start, end) in the original text of every occurrence of the query words, in order */
+  /* [start, end, word number] in the original text of every occurrence of the query words, in order */
   function spansOf(text, words) {
     var f = fold(text), spans = [];
-    words.forEach(function (w) {
+    words.forEach(function (w, wi) {
       if (!w.word) return;
       for (var i = f.text.indexOf(w.word); i !== -1; i = f.text.indexOf(w.word, i + w.word.length))
-        spans.push([f.at[i], f.at[i + w.word.length]]);
+        spans.push([f.at[i], f.at[i + w.word.length], wi]);
     });
-    return spans.sort(function (a, b) { return a[0] - b[0]; });
+    return spans.sort(function (a, b) { return a[0] - b[0] || b[1] - a[1]; });
   }
 
   /* Escape, then wrap every occurrence of the query words in <mark>. */
@@ -125,22 +140,86 @@
     return out + escapeHtml(text.slice(pos));
   }
 
-  function snippet(text, words) {
-    var spans = spansOf(text, words), first = spans.length ? spans[0][0] : 0;
-    var start = Math.max(0, first - 40), piece = text.slice(start, start + 160);
-    return (start > 0 ? "…" : "") + mark(piece, words) + (start + 160 < text.length ? "…" : "");
+  /* [start, end) of each sentence of a text, its end marks and closing quotes included, the
+     spaces around it left out. */
+  function sentences(text) {
+    var out = [], start = 0, m;
+    SENTENCE_END.lastIndex = 0;
+    while (start < text.length) {
+      m = SENTENCE_END.exec(text);
+      var stop = m ? m.index : text.length, end = stop, next = stop + 1;
+      if (m && m[0] !== "\n") {
+        SENTENCE_TAIL.lastIndex = stop + 1;
+        SENTENCE_TAIL.exec(text);
+        end = next = SENTENCE_TAIL.lastIndex;
+        SENTENCE_END.lastIndex = next;
+      }
+      var a = start, b = end;
+      while (a < b && /\s/.test(text[a])) a++;
+      while (b > a && /\s/.test(text[b - 1])) b--;
+      if (b > a) out.push([a, b]);
+      start = next;
+    }
+    return out;
   }
 
-  function occurrences(text, words) {
-    var lower = normalise(text), count = 0;
+  function lowSurrogate(text, i) {
+    var c = text.charCodeAt(i);
+    return c >= 0xdc00 && c <= 0xdfff;
+  }
+
+  /* Moves a cut at i (start or end of a piece of [lo, hi)) off the middle of a character: a
+     surrogate pair, a combining mark or emoji sequence, and a Latin word or number if one is near. */
+  function settle(text, i, lo, hi, isStart) {
+    for (var k = 0; i > lo && i < hi && k < 12; k++) {
+      var cp = text.codePointAt(i), ch = String.fromCodePoint(cp);
+      var inside = lowSurrogate(text, i) || KEEP_WITH.test(ch) || text[i - 1] === "\u200d" ||
+        (LATIN.test(ch) && LATIN.test(text[i - 1]));
+      if (!inside) return i;
+      i += isStart ? -1 : 1;  /* outwards: the piece grows a little rather than splitting a word */
+    }
+    while (i > lo && i < hi && lowSurrogate(text, i)) i += isStart ? -1 : 1;
+    return i;
+  }
+
+  /* The snippet: the sentence with the most query words (the first such), trimmed to about
+     SNIPPET characters around its first hit, … where it was cut, the words marked. HTML, escaped.
+     No word in the text (the title has it): the first sentence that reads as one (ends as a
+     sentence does), rather than a table's header row. */
+  function snippet(text, words) {
+    var spans = spansOf(text, words), best = null, bestCount = -1;
+    sentences(text).forEach(function (sent) {
+      var seen = {}, count = 0, first = null;
+      spans.forEach(function (sp) {
+        if (sp[0] >= sent[0] && sp[1] <= sent[1]) {
+          if (first === null) first = sp;
+          if (!seen[sp[2]]) { seen[sp[2]] = true; count++; }
+        }
+      });
+      if (count === 0 && !PROSE_END.test(text.slice(sent[0], sent[1]))) count = -0.5;
+      if (count > bestCount) { best = { sent: sent, hit: first }; bestCount = count; }
+    });
+    if (!best) return "";
+    var a = best.sent[0], b = best.sent[1], start = a, end = b;
+    if (b - a > SNIPPET) {
+      var hit = best.hit || [a, a];
+      start = Math.max(a, hit[0] - LEAD);
+      end = Math.min(b, Math.max(start + SNIPPET, hit[1]));
+      if (end - start < SNIPPET) start = Math.max(a, end - SNIPPET);
+      start = settle(text, start, a, b, true);
+      end = settle(text, end, a, b, false);
+    }
+    var piece = text.slice(start, end).trim();
+    return "<p>" + (start > a ? "…" : "") + mark(piece, words) + (end < b ? "…" : "") + "</p>";
+  }
+
+  /* How often the words occur in a folded text */
+  function occurrences(folded, words) {
+    var count = 0;
     words.forEach(function (w) {
-      for (var at = lower.indexOf(w.word); at !== -1 && w.word; at = lower.indexOf(w.word, at + w.word.length)) count++;
+      for (var at = folded.indexOf(w.word); at !== -1 && w.word; at = folded.indexOf(w.word, at + w.word.length)) count++;
     });
     return count;
-  }
-
-  function contains(haystack, word) {
-    return normalise(haystack).indexOf(word) !== -1;
   }
 
   function search(query) {
@@ -176,22 +255,43 @@
         h.words[wi] = true;
       });
     });
-    var all = [];
-    hits.forEach(function (h, doc) { if (Object.keys(h.words).length === words.length) all.push(doc); });
-    var partial = all.length === 0;  /* nothing has every word: show what has some, words struck out */
-    if (partial) hits.forEach(function (h, doc) { all.push(doc); });
-    var pages = new Map();  /* page → [best, sum] of its documents' scores */
-    all.forEach(function (doc) {
-      var p = table.docs[doc][0], agg = pages.get(p) || [0, 0], score = hits.get(doc).score;
-      pages.set(p, [Math.max(agg[0], score), agg[1] + score]);
+    /* What each page has across its documents: the words, and whether one document has them all. */
+    var pages = new Map();
+    hits.forEach(function (h, doc) {
+      var p = table.docs[doc][0], pg = pages.get(p), k = 0;
+      if (!pg) pages.set(p, pg = { docs: [], words: {}, count: 0, together: false, best: 0, sum: 0 });
+      pg.docs.push(doc);
+      Object.keys(h.words).forEach(function (wi) {
+        k++;
+        if (!pg.words[wi]) { pg.words[wi] = true; pg.count++; }
+      });
+      if (k === words.length) pg.together = true;
+      pg.best = Math.max(pg.best, h.score);
+      pg.sum += h.score;
     });
-    pages.forEach(function (agg, p) { pages.set(p, agg[0] + 0.3 * (agg[1] - agg[0])); });
-    var order = Array.from(pages.keys()).sort(function (a, b) { return pages.get(b) - pages.get(a) || a - b; })
-      .slice(0, MAX_PAGES);
+    var shown = [];
+    pages.forEach(function (pg, p) { if (pg.count === words.length) shown.push(p); });
+    /* No page has every word: show those with some, the missing words struck out. */
+    if (!shown.length) shown = Array.from(pages.keys());
+    shown.forEach(function (p) {
+      var pg = pages.get(p);
+      pg.tier = tier(pg.together, pg.count, words.length);
+      pg.score = pg.best + 0.3 * (pg.sum - pg.best);
+    });
+    var order = shown.sort(function (a, b) {
+      var x = pages.get(a), y = pages.get(b);
+      return y.tier - x.tier || y.score - x.score || a - b;
+    }).slice(0, MAX_PAGES);
     var verify = order.slice(0, VERIFY_PAGES).filter(function (p) { return !(p in texts); });
     return Promise.all(verify.map(function (p) { return load("text/" + p + ".js"); })).then(function () {
-      return build(words, all, hits, order, partial);
+      return build(words, hits, pages, order);
     });
+  }
+
+  /* All the words in one section (2) ranks above all the words across a page's sections (1),
+     above some of the words (0, only shown when no page has them all). */
+  function tier(together, count, total) {
+    return together ? 2 : count === total ? 1 : 0;
   }
 
   var firstDocs = null;
@@ -204,48 +304,79 @@
     return firstDocs;
   }
 
-  function build(words, docs, hits, order, partial) {
-    var byPage = new Map();
-    docs.forEach(function (doc) {
-      var p = table.docs[doc][0];
-      if (!byPage.has(p)) byPage.set(p, []);
-      byPage.get(p).push(doc);
-    });
-    var groups = [];
+  function build(words, hits, pages, order) {
+    var groups = [], titles = new Map();
+    /* Section titles repeat on every cluster page (概况, 机制…): each is marked once per query. */
+    function markTitle(title) {
+      var marked = titles.get(title);
+      if (marked === undefined) titles.set(title, marked = mark(title, words));
+      return marked;
+    }
     order.forEach(function (p, rankNo) {
-      var page = table.pages[p], pageText = texts[p], items = [];
-      var docsHere = byPage.get(p);
-      var pageDoc = pageDocs()[p];
-      if (docsHere.indexOf(pageDoc) === -1) docsHere = docsHere.concat([pageDoc]);
+      var page = table.pages[p], pageText = texts[p], items = [], has = {}, together = false;
+      var docsHere = pages.get(p).docs.slice(), pageDoc = pageDocs()[p];
+      if (docsHere.indexOf(pageDoc) === -1) docsHere.push(pageDoc);
       docsHere.forEach(function (doc) {
         var entry = table.docs[doc], title = entry[2], text = pageText ? pageText[doc] || "" : "";
-        var found = {}, score = hits.has(doc) ? hits.get(doc).score : 0, exact = true;
+        var h = hits.get(doc), score = h ? h.score : 0, exact = true, found = {}, count = 0;
+        /* folded once; a line break between them, which no query word holds */
+        var folded = pageText ? normalise(title + "\n" + text) : "";
         words.forEach(function (w, wi) {
-          var has = hits.has(doc) && !!hits.get(doc).words[wi];
-          if (has && pageText) has = contains(title, w.word) || contains(text, w.word);
-          if (!has && hits.has(doc) && hits.get(doc).words[wi]) exact = false;
-          found[w.word] = has;
+          var inDoc = !!h && !!h.words[wi];
+          /* its pairs occur, but not the word as typed */
+          if (inDoc && pageText && folded.indexOf(w.word) === -1) { inDoc = false; exact = false; }
+          if (inDoc) { found[wi] = true; has[wi] = true; count++; }
         });
-        if (!exact) score *= 0.2;  /* the pairs occur, but not the word as typed */
-        else if (text) score *= 1 + Math.log(1 + occurrences(title + " " + text, words));
+        if (count === words.length) together = true;
+        if (!exact) score *= 0.2;
+        else if (text) score *= 1 + Math.log(1 + occurrences(folded, words));
         items.push({
           location: page[0] + (entry[1] ? "#" + entry[1] : ""),
-          title: mark(title, words),
-          text: text ? snippet(text, words) : "",
-          score: doc === pageDoc && !hits.has(doc) ? 0 : score + (order.length - rankNo) * 1e-6,
-          terms: found
+          title: title, text: text, found: found, page: doc === pageDoc,
+          score: doc === pageDoc && !h ? 0 : score + (order.length - rankNo) * 1e-6
         });
       });
       items.sort(function (a, b) { return b.score - a.score; });
       /* A page is as good as its best document, and better for every other one that matches. */
       var rest = 0;
       for (var k = 1; k < items.length; k++) rest += items[k].score;
-      groups.push({ score: items[0].score + 0.3 * rest, items: items });
+      var covered = Object.keys(has).length, score = items[0].score + 0.3 * rest;
+      if (!together && covered === words.length) items = cover(items, words.length);
+      /* The words the page has, for every one of its results: Material strikes out the others and
+         highlights these on the page it opens. */
+      var terms = {};
+      words.forEach(function (w, wi) { terms[w.word] = !!has[wi]; });
+      groups.push({
+        tier: tier(together, covered, words.length), score: score,
+        items: items.map(function (it) {
+          return { location: it.location, title: markTitle(it.title), text: it.text ? snippet(it.text, words) : "",
+                   score: it.score, terms: terms };
+        })
+      });
     });
     /* Re-ranked now that the first pages' text has been checked: pages where the words do not
        occur as typed drop below the others; pages where they recur rise. */
-    groups.sort(function (a, b) { return b.score - a.score; });
+    groups.sort(function (a, b) { return b.tier - a.tier || b.score - a.score; });
     return { items: groups.map(function (g) { return g.items; }) };
+  }
+
+  /* The words are in different sections of this page: the fewest best sections that have them all
+     (sections before the page's own lead, which Material shows only alone) go first, at the best
+     score, so Material shows each with its snippet rather than folding all but one away. */
+  function cover(items, total) {
+    var picked = [], got = {}, n = 0;
+    [false, true].forEach(function (lead) {
+      items.forEach(function (it) {
+        if (n === total || it.page !== lead || picked.indexOf(it) !== -1) return;
+        var adds = Object.keys(it.found).filter(function (wi) { return !got[wi]; });
+        if (!adds.length) return;
+        adds.forEach(function (wi) { got[wi] = true; n++; });
+        picked.push(it);
+      });
+    });
+    var top = items[0].score;
+    picked.forEach(function (it) { it.score = top; });
+    return picked.concat(items.filter(function (it) { return picked.indexOf(it) === -1; }));
   }
 
   var queue = Promise.resolve(), latest = 0;
@@ -259,8 +390,13 @@
       var ticket = ++latest;
       queue = queue.then(function () {
         if (ticket !== latest) return null;  /* a newer query is waiting: skip this one */
-        return search(message.data).then(function (data) { return { type: RESULT, data: data }; },
-          function (err) { console.warn("search failed", err); return { type: RESULT, data: { items: [] } }; });
+        /* The answer names its query: an empty answer can be told from an earlier one. */
+        return search(message.data).then(function (data) {
+          return { type: RESULT, data: { items: data.items, query: message.data } };
+        }, function (err) {
+          console.warn("search failed", err);
+          return { type: RESULT, data: { items: [], query: message.data } };
+        });
       });
       return queue;
     }
