@@ -79,3 +79,20 @@ def test_each_cluster_page_opens_with_model_parties_results_and_figures(real_sit
     sp = _overview((real_site / "cases" / "source-prosperity" / "index.html").read_text(encoding="utf-8"))
     scoped = [o for o in book.clusters["source-prosperity"].observations if o.scope]
     assert any(f"（{o.scope}）" in sp for o in scoped) or not scoped
+
+
+def test_the_alliance_page_draws_its_framework_with_the_partners_around_it(real_site: Path):
+    from casebook.diagram import framework_rows
+
+    book, _ = load_casebook(ROOT / "cases")
+    assert book.alliance is not None
+    rows = framework_rows(book.alliance)
+    assert [r for r, _ in rows] == [*dict.fromkeys(m.role for m in book.alliance.framework.members), "合作方"]
+    html = (real_site / "alliance" / "index.html").read_text(encoding="utf-8")
+    figure = html[html.index('<figure class="cb-chain cb-framework-diagram"'):]
+    figure = figure[:figure.index("</figure>")]
+    texts = [__import__("html").unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", figure)]
+    assert texts == [x for role, names in rows for x in (role, *names)]  # every tier, every member, in order
+    assert figure.count('stroke-dasharray="4 3"') == len(book.alliance.partners) + 1  # partners: dashed, not below
+    caption = __import__("html").unescape(re.search(r"<figcaption>(.*?)</figcaption>", figure, re.S).group(1))
+    assert all(name in caption for _, names in rows for name in names)

@@ -41,7 +41,7 @@ from .derive import (
     ordered_clusters,
     ordered_lessons,
 )
-from .diagram import chain_id, chain_text, cluster_diagrams
+from .diagram import alliance_diagrams, chain_id, chain_text, cluster_diagrams, framework_id, framework_text
 from .escaping import md_escape, plain_title
 from .models import (
     CATEGORY_LABELS,
@@ -141,6 +141,8 @@ def environment(overrides: Path | None = None) -> Environment:
         svg_slot=svg_slot,
         chain_id=chain_id,
         chain_text=chain_text,
+        framework_id=framework_id,
+        framework_text=framework_text,
     )
     return env
 
@@ -275,6 +277,7 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     chart_assets = [SiteAsset(path, data) for path, data in chart_files(all_charts)]
     # Diagrams (industry chains) ride in the chart slots: drawn each build (a few boxes), sanitised alike.
     diagrams = {dg.id: dg.svg for cluster in clusters for dg in cluster_diagrams(cluster)}
+    diagrams.update({dg.id: dg.svg for dg in alliance_diagrams(book.alliance)})
     return Site(pages=r.pages, assets=package_assets() + chart_assets, nav=nav, chart_stats=renderer.stats,
                 chart_svgs={**{c.id: c.svg for c in all_charts}, **diagrams})
 
