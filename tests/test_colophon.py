@@ -120,7 +120,8 @@ def test_the_publisher_is_shown_as_written_with_each_star_masked(tmp_path, publi
     values = c.theme_values()
     assert values["source_title_html"] == "虚构测试材料（非真实数据）" and values["source_href"] == "sources/#fictional"
     assert set(values) == {"publisher_html", "updated_html", "source_title_html", "source_more_html", "source_href",
-                           "print_text"}
+                           "print_text", "edition_mark_html", "edition_notice_html"}
+    assert values["edition_mark_html"] == values["edition_notice_html"] == ""  # the public edition says nothing
 
 
 # --------------------------------------------------------------------------- the footer in built sites

@@ -28,7 +28,7 @@ from openpyxl import load_workbook
 
 from casebook.derive import derive
 from casebook.downloads import COLUMNS, FIELD_TABLE_HEADER, NOTES_SHEET, download_tables, write_downloads
-from casebook.present import NAME_LIMIT, download_name, download_path, download_stem
+from casebook.present import EDITIONS, NAME_LIMIT, download_name, download_path, download_stem
 from casebook.validate import load_casebook
 
 from sitebuild import build_project, make_project
@@ -241,19 +241,25 @@ def test_export_date_is_the_last_commit_to_the_cases_and_the_edition_a_parameter
         subprocess.run(["git", *cmd], cwd=tmp_path, env=env, check=True)
     book, errors = load_casebook(cases)
     assert errors == []
-    for edition in ("公开版", "内部版"):
+    for which in ("public", "internal"):
+        edition = EDITIONS[which]
         tables, titles = download_tables(book, derive(book), edition)
-        assert {t.updated for t in tables} == {"2021-03-04"} and {t.edition for t in tables} == {edition}
+        label = edition.label
+        assert {t.updated for t in tables} == {"2021-03-04"} and {t.edition for t in tables} == {label}
         files, _ = write_downloads(tables, titles)
         by_path = {f.path: f.content for f in files}
-        out = tmp_path / edition
+        out = tmp_path / which
         out.mkdir()
-        (out / "a.xlsx").write_bytes(by_path[download_path(download_stem(), "xlsx")])
+        # The internal edition's files are named as such, and so is every workbook's sheet.
+        named = download_path(download_stem(prefix=edition.prefix), "xlsx")
+        assert ("内部资料" in named) == edition.internal
+        (out / "a.xlsx").write_bytes(by_path[named])
         about, fields = _notes(out / "a.xlsx")
-        assert about["版本"] == [edition] and about["导出日期"][0].startswith("2021-03-04")
-        assert {f[4] for f in fields} == {edition}
+        assert about["版本"] == [label] and about["导出日期"][0].startswith("2021-03-04")
+        assert {f[4] for f in fields} == {label}
+        assert ("内部资料" in " ".join(load_workbook(out / "a.xlsx").sheetnames)) == edition.internal
         package = json.loads(by_path["downloads/datapackage.json"])
-        assert edition in package["title"] and "2021-03-04" in package["description"]
+        assert label in package["title"] and "2021-03-04" in package["description"]
 
 
 # --------------------------------------------------------------------------- the data package

@@ -30,6 +30,10 @@ def _check(args: argparse.Namespace) -> int:
         emit(f"用法错误：找不到案例目录“{shown(root)}”。提示：用 --cases 指向含有 clusters/ 的目录", err=True)
         return 2
     book, errors = load_casebook(root)
+    overlay_note = None
+    if args.overlay and not errors:
+        overlay_note, more = _overlay_check(Path(args.overlay), root, book)
+        errors = sorted(errors + more, key=lambda e: (e.file, e.line, e.column, e.message))
     # The hand-written pages beside the casebook (the project's content/ and theme_overrides/) arrive
     # by pull request too: the same check, so CI annotates them where the build would refuse them.
     project = root.resolve().parent
@@ -58,9 +62,23 @@ def _check(args: argparse.Namespace) -> int:
         else:
             emit(f"检查通过：{counts['files']} 个文件，{counts['clusters']} 个组团，{counts['lessons']} 条经验启示，"
                   f"{counts['indicators']} 个指标，{counts['observations']} 条数据。")
+            if overlay_note:
+                emit(overlay_note)
             if cells is not None:
                 emit(completeness_text(book, cells))
     return 1 if errors else 0
+
+
+def _overlay_check(overlay: Path, root: Path, book) -> tuple[str | None, list]:
+    """The overlay checked against the casebook: a line saying how much of it is filled in."""
+    from .site import edition_book
+
+    _, read, errors = edition_book(book, root, overlay, "internal")
+    if errors or read is None:
+        return None, errors
+    n = read.counts()
+    return (f"内部数据（{shown(overlay)}）：脱敏数据 {n['figures']} 项，已填写真实数值 {n['figures_filled']} 项；"
+            f"脱敏名称 {n['names']} 个，已填写 {n['names_filled']} 个。"), []
 
 
 def completeness_text(book, cells) -> str:
@@ -116,21 +134,64 @@ def _build(args: argparse.Namespace) -> int:
             return 0
         # The command holds the build session and hands it to the host (MkDocs) to drive.
         session = open_session(config, Path(args.cases) if args.cases else None, strict=args.strict)
-        target = build(config, Path(args.site_dir) if args.site_dir else None, verbose=args.verbose, session=session)
+        public_site = session.settings.site_dir
+        if args.overlay or args.leak_check:
+            session.use_overlay(Path(args.overlay or args.leak_check), internal=bool(args.overlay))
+        site_dir = Path(args.site_dir) if args.site_dir else None
+        refused = session.internal_target_refused(site_dir or session.settings.site_dir, public_site)
+        if refused:
+            emit(f"用法错误：{refused}", err=True)
+            return 2
+        target = build(config, site_dir, verbose=args.verbose, session=session)
     except UnsafeSiteDir as exc:
         emit(f"用法错误：{exc}", err=True)
         return exc.exit_code
     except BuildFailed as exc:
         emit(f"构建失败，原有网站保持不变。\n{exc}", err=True)
         return exc.exit_code
-    emit(f"网站已生成：{shown(target)}")
+    if session.settings.edition == "internal":
+        emit(f"内部版网站已生成：{shown(target)}（内部资料，不得外传；不要发布到公开网站）")
+    else:
+        emit(f"网站已生成：{shown(target)}")
+    if session.leak_report is not None:
+        count, seconds = session.leak_report
+        emit(f"泄密检查通过：在全部发布文件中查找 {count} 项内部数据，均未出现（用时 {seconds:.1f} 秒）。")
+    return 0
+
+
+def _overlay_init(args: argparse.Namespace) -> int:
+    from .overlay import init_overlay, placement_error
+
+    root, target = Path(args.cases), Path(args.dir)
+    if not root.is_dir():
+        emit(f"用法错误：找不到案例目录“{shown(root)}”。提示：用 --cases 指向含有 clusters/ 的目录", err=True)
+        return 2
+    refused = placement_error(target, root)
+    if refused:
+        emit(f"用法错误：{shown(refused)}", err=True)
+        return 2
+    book, errors = load_casebook(root)
+    if errors:
+        emit(format_text(errors))
+        emit(f"\n案例文件有 {len(errors)} 个问题，未生成内部数据骨架。提示：先让 casebook check 通过", err=True)
+        return 1
+    written, kept = init_overlay(target, book)
+    from .overlay import load_overlay
+
+    read, _ = load_overlay(target, book)
+    n = read.counts()
+    emit(f"已写入 {len(written)} 个文件到 {shown(target)}"
+         + (f"；{len(kept)} 个已有文件保持不变（从不覆盖）" if kept else "") + "。")
+    emit(f"骨架列出脱敏数据 {n['figures']} 项、脱敏名称 {n['names']} 个。请把 '*' 换成真实数值和名称，"
+         f"再运行 casebook check --overlay {shown(target)}。")
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
     from .mkdocs_plugin import serve
 
-    serve(Path(args.config), Path(args.cases) if args.cases else None, args.dev_addr)
+    serve(Path(args.config), Path(args.cases) if args.cases else None, args.dev_addr,
+          Path(args.overlay) if args.overlay else None)
     return 0
 
 
@@ -186,8 +247,19 @@ def _writeup(args: argparse.Namespace) -> int:
         emit(format_text(errors))
         emit(f"\n案例文件有 {len(errors)} 个问题，未生成经验材料。提示：按上面的提示修改后再运行", err=True)
         return 1
+    mark = ""
+    if args.overlay:
+        from .present import EDITIONS
+        from .site import edition_book
+
+        book, _, errors = edition_book(book, root, Path(args.overlay), "internal")
+        if errors:
+            emit(format_text(errors))
+            emit(f"\n内部数据有 {len(errors)} 个问题，未生成经验材料。提示：按上面的提示修改后再运行", err=True)
+            return 1
+        mark = EDITIONS["internal"].mark
     try:
-        writeup = build_writeup(book, args.cluster or None)
+        writeup = build_writeup(book, args.cluster or None, mark=mark)
     except UnknownCluster as exc:
         emit(f"用法错误：没有标识为“{shown('、'.join(exc.missing))}”的组团。"
              f"提示：可用的组团标识有 {shown('、'.join(exc.known))}", err=True)
@@ -213,7 +285,8 @@ def _writeup(args: argparse.Namespace) -> int:
              "提示：检查输出目录的写入权限和磁盘空间，或换一个输出位置", err=True)
         return 1
     what = "全部组团" if not args.cluster else f"{len(set(args.cluster))} 个组团"
-    emit(f"经验材料已生成：{shown(out)}（{'Word' if kind == '.docx' else 'PDF'}，{what}）")
+    edition = "，内部资料" if mark else ""
+    emit(f"经验材料已生成：{shown(out)}（{'Word' if kind == '.docx' else 'PDF'}，{what}{edition}）")
     return 0
 
 
@@ -228,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="输出格式：text 文字（默认），json，github（GitHub Actions 注释），gitlab（GitLab 代码质量报告）")
     check.add_argument("--completeness", action="store_true",
                        help=f"校验通过后列出每个组团 × 指标的数据是{_state_choices()}")
+    check.add_argument("--overlay", metavar="目录", help="同时校验这个内部数据目录（真实数值和名称）")
     check.set_defaults(func=_check)
 
     new = sub.add_parser("new", help="新建一个组团文件（带中文注释的模板）",
@@ -254,12 +328,28 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--docs-folder", metavar="目录",
                        help="经文档文件夹构建：把全部页面和配置写入这个目录（不含本工具的插件，可交给任何兼容 MkDocs 的引擎），"
                             "再由 mkdocs 构建并补上检索和下载文件")
+    edition = build.add_mutually_exclusive_group()
+    edition.add_argument("--overlay", metavar="目录",
+                         help="生成内部版：用这个内部数据目录中的真实数值和名称，每页标注“内部资料”，默认写入 site-internal/")
+    edition.add_argument("--leak-check", metavar="目录",
+                         help="生成公开版，并在全部发布文件中查找这个内部数据目录中的每项真实数值和名称；"
+                              "找到任何一项即构建失败，原有网站保持不变")
     build.set_defaults(func=_build)
+
+    overlay = sub.add_parser("overlay", help="内部数据（真实数值和名称）", description="管理内部数据目录。")
+    overlay_sub = overlay.add_subparsers(dest="overlay_command", required=True, metavar="命令", parser_class=_Parser)
+    init = overlay_sub.add_parser("init", help="生成内部数据骨架（从不覆盖已有文件）",
+                                  description="为每个含脱敏内容的案例文件写一个内部数据文件，列出全部脱敏数据和名称，"
+                                              "供数据所有方填写真实值。已有文件从不覆盖。目录必须在公开仓库之外。")
+    init.add_argument("dir", metavar="目录", help="内部数据目录，如 ../共富案例库-内部数据")
+    init.add_argument("--cases", default="cases", help="案例目录（默认 cases/）")
+    init.set_defaults(func=_overlay_init)
 
     serve = sub.add_parser("serve", help="本地预览，修改案例文件后自动刷新", description="本地预览网站；保存案例文件后自动重建并刷新浏览器。")
     serve.add_argument("--cases", help="案例目录（默认 cases/）")
     serve.add_argument("--config", default="mkdocs.yml", help="站点配置文件（默认 mkdocs.yml）")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="预览地址（默认 127.0.0.1:8000）")
+    serve.add_argument("--overlay", metavar="目录", help="预览内部版（用这个内部数据目录中的真实数值和名称）")
     serve.set_defaults(func=_serve)
 
     writeup = sub.add_parser("writeup", help="生成经验材料（公文格式的 Word 文档或 PDF）",
@@ -269,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="只写这个组团（可重复，如 --cluster grain-store --cluster mountain-road）；省略时写全部")
     writeup.add_argument("--cases", default="cases", help="案例目录（默认 cases/）")
     writeup.add_argument("--out", required=True, metavar="文件", help="输出文件：经验材料.docx 或 经验材料.pdf")
+    writeup.add_argument("--overlay", metavar="目录",
+                         help="生成内部版经验材料：真实数值和名称，页眉标注“内部资料”")
     writeup.set_defaults(func=_writeup)
 
     schema = sub.add_parser("schema", help="输出案例文件的 JSON Schema", description="输出案例文件的 JSON Schema。")

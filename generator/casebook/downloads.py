@@ -32,8 +32,10 @@ from .present import (
     DESENSITISED_NOTE,
     DOWNLOAD_PREFIX,
     EDITORIAL_MARKS,
+    PUBLIC,
     STATE_LABELS,
     STATES,
+    Edition,
     disclosure,
     download_path,
     download_stem,
@@ -62,7 +64,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("editorial", "编者标注", "string"),
 ]
 
-EDITION = "公开版"  # the only edition so far; an internal one will pass its own name
+EDITION = PUBLIC.label  # the label of the edition a table belongs to (present.EDITIONS)
 UNKNOWN = "不详"  # a date or a publisher the casebook does not record
 EDITORS = "共富案例库编者"
 FROM_SOURCE = "来源文档的发布单位（见“来源”列）"
@@ -384,7 +386,7 @@ MEDIA_TYPES = {"csv": "text/csv", "json": "application/json",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def download_tables(book: Casebook, d: Derived, edition: str = EDITION) -> tuple[list[Table], list[str]]:
+def download_tables(book: Casebook, d: Derived, edition: Edition = PUBLIC) -> tuple[list[Table], list[str]]:
     """The tables to publish (the whole casebook, then one per indicator) and the source titles.
 
     The export date and the publisher are the footer's (colophon): the casebook's last update —
@@ -396,10 +398,13 @@ def download_tables(book: Casebook, d: Derived, edition: str = EDITION) -> tuple
     publisher = info.publisher or UNKNOWN
 
     def table(key: str, stem: str, title: str, data: list[dict[str, Any]]) -> Table:
-        return Table(key, stem, title, data, edition, updated, publisher)
+        # The internal edition's mark is in every file name, workbook sheet and title.
+        title = f"{title}（{edition.mark}）" if edition.mark else title
+        return Table(key, stem, title, data, edition.label, updated, publisher)
 
-    tables = [table("casebook", download_stem(), "全部数据", rows(book, d))]
-    tables += [table(f"indicator-{ind_id}", download_stem(ind_id, ind.name), ind.name, rows(book, d, ind_id))
+    tables = [table("casebook", download_stem(prefix=edition.prefix), "全部数据", rows(book, d))]
+    tables += [table(f"indicator-{ind_id}", download_stem(ind_id, ind.name, edition.prefix), ind.name,
+                     rows(book, d, ind_id))
                for ind_id, ind in book.indicators.items()]
     return tables, [s.title for s in book.sources.values()]
 

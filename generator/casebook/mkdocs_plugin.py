@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -49,12 +50,19 @@ def settings(config: MkDocsConfig, cases: Path | None = None, cache_dir: Path | 
     project = Path(config.config_file_path or "mkdocs.yml").resolve().parent
     plugin = config.plugins.get("casebook")
     options = plugin.config if isinstance(plugin, CasebookPlugin) else {}
-    return Settings(
+    if PREVIEW.overlay is not None and cache_dir is None:  # the preview of the internal edition
+        from .overlay import INTERNAL_CACHE_DIR
+
+        cache_dir = Path(INTERNAL_CACHE_DIR)
+    made = Settings(
         project=project, config_file=Path(config.config_file_path or project / "mkdocs.yml").resolve(),
         cases=(project / (cases or PREVIEW.cases or options.get("cases") or "cases")).resolve(),
         cache_dir=(project / (cache_dir or options.get("cache_dir") or ".cache/casebook")).resolve(),
         docs_dir=Path(config.docs_dir), site_dir=Path(config.site_dir),
         overrides=Path(config.theme.custom_dir) if config.theme.custom_dir else None)
+    if PREVIEW.overlay is not None:
+        made = replace(made, overlay=PREVIEW.overlay, edition="internal")
+    return made
 
 
 class CasebookPlugin(BasePlugin[CasebookConfig]):
@@ -321,7 +329,8 @@ def _reason(exc: BaseException, site: Path | None = None) -> str:
     return message
 
 
-def serve(config_file: Path, cases: Path | None = None, dev_addr: str = "127.0.0.1:8000") -> None:
+def serve(config_file: Path, cases: Path | None = None, dev_addr: str = "127.0.0.1:8000",
+          overlay: Path | None = None) -> None:
     """Live preview: rebuilds when a page, template or case file changes, and reloads the browser.
     MkDocs loads the settings afresh for each rebuild; ``cases`` reaches each one's session through
     the preview's state, which lives as long as the server."""
@@ -330,7 +339,8 @@ def serve(config_file: Path, cases: Path | None = None, dev_addr: str = "127.0.0
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     _quiet_mkdocs_logging(True)
     PREVIEW.active, PREVIEW.cases = True, Path(cases).resolve() if cases is not None else None
+    PREVIEW.overlay = Path(overlay).resolve() if overlay is not None else None
     try:
         mkdocs_serve(str(config_file), livereload=True, dev_addr=dev_addr)
     finally:
-        PREVIEW.active, PREVIEW.cases = False, None
+        PREVIEW.active, PREVIEW.cases, PREVIEW.overlay = False, None, None

@@ -348,16 +348,44 @@ def download_name(text: str) -> str:
     return piece[:NAME_LIMIT].rstrip("-_")
 
 
-def download_stem(indicator_id: str | None = None, name: str | None = None) -> str:
+@dataclass(frozen=True)
+class Edition:
+    """Which edition a build makes: the public one (what the source publishes, '*' kept) or the
+    internal one (the overlay's real figures and names). Every mark an edition puts on a page, a
+    printed page, a file name or a workbook is read from here."""
+
+    name: Literal["public", "internal"]
+    label: str  # the edition's name in the downloads' notes: 公开版 / 内部版
+    mark: str  # what every page, printed page and document of it says at the top ("" for public)
+    prefix: str  # the start of every download's file name
+    writeup: str  # the write-ups' file name
+    notice: str = ""  # the banner's sentence
+
+    @property
+    def internal(self) -> bool:
+        return self.name == "internal"
+
+
+INTERNAL_MARK = "内部资料"
+EDITIONS: dict[str, Edition] = {
+    "public": Edition("public", "公开版", "", DOWNLOAD_PREFIX, "经验材料"),
+    "internal": Edition("internal", f"内部版（{INTERNAL_MARK}，不得外传）", INTERNAL_MARK, f"{DOWNLOAD_PREFIX}-{INTERNAL_MARK}",
+                        f"经验材料-{INTERNAL_MARK}",
+                        "本版含未公开的真实数值和名称，仅限内部使用，不得转发、公开或上传到公开网站。"),
+}
+PUBLIC = EDITIONS["public"]
+
+
+def download_stem(indicator_id: str | None = None, name: str | None = None, prefix: str = DOWNLOAD_PREFIX) -> str:
     """The name of a download without its extension, saying what it holds when saved on its own:
     共富案例库-全部数据, or an indicator's 共富案例库-指标-<its name> in a folder named by its id (ids
     are unique and plain, names need be neither; the name falls back to the id when nothing of it
     is left). An indicator's ``name`` is required: a link without it would point at no file."""
     if indicator_id is None:
-        return f"{DOWNLOAD_PREFIX}-全部数据"
+        return f"{prefix}-全部数据"
     if name is None:
         raise ValueError(f"download_stem({indicator_id!r}) needs the indicator's name as well")
-    return f"indicators/{_slug(indicator_id)}/{DOWNLOAD_PREFIX}-指标-{download_name(name) or indicator_id}"
+    return f"indicators/{_slug(indicator_id)}/{prefix}-指标-{download_name(name) or indicator_id}"
 
 
 def download_path(stem: str, ext: str) -> str:
@@ -379,10 +407,10 @@ def chart_download_path(chart_id: str, ext: str) -> str:
 WRITEUP_NAME = "经验材料"
 
 
-def writeup_path(cluster_id: str | None = None, ext: str = "docx") -> str:
+def writeup_path(cluster_id: str | None = None, ext: str = "docx", name: str = WRITEUP_NAME) -> str:
     """A write-up's site-relative path (its URL too): the whole casebook's (downloads/经验材料.docx)
-    or one cluster's (downloads/经验材料-grain-store.docx)."""
-    stem = WRITEUP_NAME if cluster_id is None else f"{WRITEUP_NAME}-{_slug(cluster_id)}"
+    or one cluster's (downloads/经验材料-grain-store.docx); ``name``: the edition's (Edition.writeup)."""
+    stem = name if cluster_id is None else f"{name}-{_slug(cluster_id)}"
     return f"{DOWNLOADS}/{stem}.{_slug(ext)}"
 
 

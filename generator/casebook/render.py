@@ -13,6 +13,7 @@ sets every page's, table of contents included).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -84,6 +85,9 @@ class Site:
     download_tables: list[Any] = field(default_factory=list)
     source_titles: list[str] = field(default_factory=list)
     book: Any = None  # the validated casebook the site was made from (site.prepare_site)
+    public_book: Any = None  # the public casebook it came from (the overlay applied to it: book)
+    overlay: Any = None  # the overlay.Overlay the build read, if any
+    edition: present.Edition = present.PUBLIC
     downloads: Any = None  # a Future of the paths written, when started (site.prepare_site)
     generation_seconds: float = 0.0
     chart_svgs: dict[str, str] = field(default_factory=dict)  # chart id → SVG, for inline_charts (which sanitises)
@@ -108,7 +112,7 @@ class Site:
 # --------------------------------------------------------------------------- environment
 
 
-def environment(overrides: Path | None = None) -> Environment:
+def environment(overrides: Path | None = None, edition: present.Edition = present.PUBLIC) -> Environment:
     loaders: list[BaseLoader] = []
     if overrides is not None and (overrides / "casebook").is_dir():
         loaders.append(FileSystemLoader(str(overrides / "casebook")))
@@ -143,6 +147,10 @@ def environment(overrides: Path | None = None) -> Environment:
         chain_text=chain_text,
         framework_id=framework_id,
         framework_text=framework_text,
+        # The edition's own file names: a template names a download, the edition spells it.
+        edition=edition,
+        download_stem=functools.partial(present.download_stem, prefix=edition.prefix),
+        writeup_path=functools.partial(present.writeup_path, name=edition.writeup),
     )
     return env
 
@@ -238,7 +246,8 @@ class _Renderer:
 
 
 def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRenderer | None = None,
-                pages: PageCache | None = None, derived: Derived | None = None) -> Site:
+                pages: PageCache | None = None, derived: Derived | None = None,
+                edition: present.Edition = present.PUBLIC) -> Site:
     """Every page and asset of the site, from a valid casebook.
 
     ``charts`` renders (and caches) chart SVGs; without one, charts are rendered uncached. ``pages``
@@ -246,14 +255,14 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
     """
     d = derived or derive(book)
     shared = content_hash(
-        code_digest(), tree_digest(overrides / "casebook" if overrides is not None else None),
+        code_digest(), edition.name, tree_digest(overrides / "casebook" if overrides is not None else None),
         book.alliance.model_dump_json() if book.alliance else "",
         *(x.model_dump_json() for x in book.lessons.values()),
         *(x.model_dump_json() for x in book.indicators.values()),
         *(x.model_dump_json() for x in book.sources.values()),
     )
     page_cache = pages or PageCache(None)
-    r = _Renderer(book, d, environment(overrides), page_cache, shared)
+    r = _Renderer(book, d, environment(overrides, edition), page_cache, shared)
     renderer = charts or ChartRenderer(None)
     # Every chart is specified first and rendered in one batch, so cache misses can share the cores.
     charts_by_page: dict[str, list[Chart]] = {}

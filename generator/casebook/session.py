@@ -59,6 +59,12 @@ class Settings:
     docs_dir: Path
     site_dir: Path
     overrides: Path | None = None
+    # The overlay of real figures (casebook.overlay): built from in the internal edition; in the
+    # public one, what it discloses is applied and, with leak_check, the built site is searched
+    # for everything else it holds before anything is published.
+    overlay: Path | None = None
+    edition: str = "public"
+    leak_check: bool = False
 
     def protected(self) -> dict[str, Path]:
         """What the editor owns, which no site directory may be, hold or lie inside."""
@@ -67,6 +73,8 @@ class Settings:
         if self.overrides is not None:
             out["主题覆盖目录"] = self.overrides
         out["构建缓存"] = self.cache_dir
+        if self.overlay is not None:
+            out["内部数据目录"] = self.overlay
         return out
 
 
@@ -106,6 +114,7 @@ class _Preview:
     last_good: dict[Path, Site] = field(default_factory=dict)
     docs_dirs: set[Path] = field(default_factory=set)
     cases: Path | None = None  # `casebook serve --cases DIR`: for the session of every rebuild
+    overlay: Path | None = None  # `casebook serve --overlay DIR`: every rebuild is the internal edition
     _empty: Path | None = None
 
     def empty_docs(self) -> Path:
@@ -150,6 +159,26 @@ class BuildSession:
         self._docs: dict[str, tuple[str, str, list[SearchDoc]]] = {}
         self._downloads_dir: Path | None = None
         self.colophon: Colophon | None = None  # the footer's data (prepare)
+        self.leak_report: tuple[int, float] | None = None  # secrets searched for, seconds (leak_check)
+
+    def use_overlay(self, overlay: Path, *, internal: bool) -> None:
+        """Build with an overlay of real figures: the internal edition (into site-internal/ with
+        a cache of its own, unless a site directory is given), or the public one checked for leaks."""
+        from .overlay import INTERNAL_CACHE_DIR, INTERNAL_SITE_DIR
+
+        s = self.settings
+        if internal:
+            self.settings = replace(s, overlay=overlay.resolve(), edition="internal", leak_check=False,
+                                    site_dir=s.project / INTERNAL_SITE_DIR, cache_dir=s.project / INTERNAL_CACHE_DIR)
+        else:
+            self.settings = replace(s, overlay=overlay.resolve(), edition="public", leak_check=True)
+
+    def internal_target_refused(self, target: Path, public_site: Path) -> str | None:
+        """Why the internal edition may not be written to ``target``: the public site's folder."""
+        if self.settings.edition == "internal" and target.resolve() == public_site.resolve():
+            return (f"内部版不能写入公开版网站的目录“{shown(target)}”：两者会互相覆盖，真实数值会随公开版发布。"
+                    "提示：省略 --site-dir（默认写入 site-internal/），或另选一个目录")
+        return None
 
     # ------------------------------------------------------------------ before the host renders
 
@@ -168,7 +197,7 @@ class BuildSession:
         self._downloads_dir = downloads_dir(site_dir or s.site_dir)
         try:
             self.site = prepare_site(s.cases, s.overrides, s.cache_dir, self._downloads_dir, s.docs_dir,
-                                     store=self.store)
+                                     store=self.store, overlay=s.overlay, edition=s.edition)
         except Exception as exc:  # the library's own errors, in Chinese, with file:line:col
             self.abort()
             if not PREVIEW.active:
@@ -186,7 +215,7 @@ class BuildSession:
             if PREVIEW.active:
                 PREVIEW.last_good[s.cases] = self.site
         # The footer of every page (theme_extra) and of every printed page (a stylesheet asset).
-        self.colophon = colophon(self.site.book, s.cases)
+        self.colophon = colophon(self.site.book, s.cases, self.site.edition)
         assets = [a for a in self.site.assets if a.path != STYLESHEET]
         self.site = replace(self.site, assets=[*assets, SiteAsset(STYLESHEET, self.colophon.stylesheet().encode())])
         stats = self.site.chart_stats
@@ -316,7 +345,8 @@ class BuildSession:
 
     def watched(self) -> list[Path]:
         """What the live preview watches beyond the host's own files."""
-        return [self.settings.cases, *sorted(PREVIEW.docs_dirs)]
+        overlay = [self.settings.overlay] if self.settings.overlay is not None else []
+        return [self.settings.cases, *overlay, *sorted(PREVIEW.docs_dirs)]
 
     # ------------------------------------------------------------------ the whole build
 
@@ -351,6 +381,11 @@ class BuildSession:
                     pub.discard(staging)
                     raise
                 pub._step("built")
+                try:
+                    self._check_leaks(staging)
+                except BaseException:
+                    pub.discard(staging)
+                    raise
                 pub.publish(staging, target, lock)
                 # The new site is published: what follows may fail without making the build a failure.
                 if self.manifest is not None:
@@ -363,6 +398,25 @@ class BuildSession:
         except OSError as exc:  # the site directory itself: read-only, full, not permitted
             raise BuildFailed(pub.describe_os_error(exc, target)) from exc
         return target
+
+    def _check_leaks(self, built: Path) -> None:
+        """With leak_check: search every file of the built public site for every value and name
+        that only the overlay holds; one found refuses the build (nothing is published)."""
+        if not self.settings.leak_check:
+            return
+        site = self._site()
+        if site.overlay is None or site.edition.internal:
+            raise BuildFailed("泄密检查需要内部数据目录，且只检查公开版。提示：casebook build --leak-check 内部数据目录")
+        from .leaks import describe, scan
+        from .overlay import public_texts, secrets
+
+        started = time.perf_counter()
+        found = secrets(site.public_book, site.overlay)
+        leaks = scan(built, found, public_texts(site.public_book))
+        self.leak_report = (len(found), time.perf_counter() - started)
+        log.info("casebook: leak check of %d secrets in %.2f s", len(found), self.leak_report[1])
+        if leaks:
+            raise BuildFailed(describe(leaks, _case_texts(site.public_book)))
 
     def _site(self) -> Site:
         if self.site is None:
@@ -432,7 +486,7 @@ def _writeup_paths(session: BuildSession) -> list[str]:
     from .writeup_docx import site_paths
 
     book = _writeup_book(session)
-    return [] if book is None else site_paths(book)
+    return [] if book is None else site_paths(book, session._site().edition)
 
 
 def _write_writeups(session: BuildSession, site_dir: Path) -> None:
@@ -444,6 +498,17 @@ def _write_writeups(session: BuildSession, site_dir: Path) -> None:
         return
     overrides = session.settings.overrides
     reference = overrides / REFERENCE if overrides is not None else None
-    for path, data in site_documents(book, reference, session.store):
+    for path, data in site_documents(book, reference, session.store, session._site().edition):
         write_atomic(site_dir / path, data)
     session.store.commit()
+
+
+def _case_texts(book: Any) -> dict[str, str]:
+    """The public case files' text by display path: where a leaked value was most likely typed."""
+    out: dict[str, str] = {}
+    for display, loaded in book.files.items():
+        try:
+            out[display] = loaded.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return out

@@ -6,12 +6,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .book import Casebook
 from .charts import ChartRenderer
 from .content import check_content
 from .derive import derive
 from .downloads import download_tables, start_downloads
-from .errors import CasebookInvalid
+from .errors import CasebookInvalid, CaseError
+from .overlay import Overlay
 from .pages import EDITOR_SECTION
+from .present import EDITIONS
 from .publish import BuildFailed as BuildFailed  # re-exported: where callers have always found it
 from .render import PageCache, Site, render_site
 from .store import Store, open_store
@@ -19,7 +22,8 @@ from .validate import load_casebook
 
 
 def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path | None = None,
-                 downloads_to: Path | None = None, docs_dir: Path | None = None, store: Store | None = None) -> Site:
+                 downloads_to: Path | None = None, docs_dir: Path | None = None, store: Store | None = None,
+                 overlay: Path | None = None, edition: str = "public") -> Site:
     """Load, validate and render; raise CasebookInvalid (every error) if the casebook is invalid.
 
     ``docs_dir`` (the hand-written pages) and ``overrides`` are checked like case files (see content).
@@ -27,25 +31,52 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
     With ``downloads_to``, the downloads are written there by a second process, started as soon as
     the data is valid so that it runs alongside page rendering; ``site.downloads`` gives the paths.
     ``store``: the build session's handle on the cache (by default, the one in ``chart_cache``).
+    ``overlay`` (a folder of real figures and names, see casebook.overlay) is checked against the
+    casebook; ``edition`` "internal" builds from it, "public" applies only what it discloses.
     """
     start = time.perf_counter()
     store = store or open_store(chart_cache)
     book, errors = load_casebook(cases, store)
     # The hand-written pages and theme overrides come by pull request too: checked alike, all at once.
     errors += check_content(docs_dir, overrides) if docs_dir is not None else []
+    public, read = book, None
+    if overlay is not None and not errors:
+        book, read, more = edition_book(book, cases, overlay, edition)
+        errors += more
     if errors:
         raise CasebookInvalid(errors)
+    the_edition = EDITIONS[edition]
     derived = derive(book)
-    tables, source_titles = download_tables(book, derived)
+    tables, source_titles = download_tables(book, derived, the_edition)
     downloads = None
     if downloads_to is not None:
         downloads = start_downloads(tables, source_titles, chart_cache, downloads_to)
-    site = render_site(book, overrides, ChartRenderer(chart_cache), PageCache(store), derived)
+    site = render_site(book, overrides, ChartRenderer(chart_cache), PageCache(store), derived, the_edition)
     site.download_tables, site.source_titles, site.downloads = tables, source_titles, downloads
     site.book = book  # for outputs made from the data, not the pages (the write-ups)
+    site.public_book, site.overlay, site.edition = public, read, the_edition
     store.commit()
     site.generation_seconds = time.perf_counter() - start
     return site
+
+
+def edition_book(book: Casebook, cases: Path, overlay: Path, edition: str) -> tuple[Casebook, Overlay | None,
+                                                                                     list[CaseError]]:
+    """The casebook of an edition: the overlay read and checked against the public casebook, then
+    applied whole (internal) or only where it discloses (public). Refused inside the public
+    repository, where its real figures would be one commit away from publication."""
+    from .overlay import internal_book, load_overlay, placement_error, public_book
+
+    if not overlay.is_dir():
+        return book, None, [CaseError(str(overlay), 1, 1, "", "找不到内部数据目录。"
+                                      "提示：用 casebook overlay init 目录 生成骨架，或检查路径")]
+    refused = placement_error(overlay, cases)
+    if refused:
+        return book, None, [CaseError(str(overlay), 1, 1, "", refused)]
+    read, errors = load_overlay(overlay, book)
+    if errors:
+        return book, read, errors
+    return (internal_book(book, read) if edition == "internal" else public_book(book, read)), read, []
 
 
 def content_nav(docs_dir: Path, generated: list[str] | None = None, titles: dict[str, str] | None = None) -> list[Any]:

@@ -146,6 +146,7 @@ class Writeup:
 
     title: str
     blocks: list[Block] = field(default_factory=list)
+    mark: str = ""  # the edition's mark at the top of every page (present.Edition.mark: 内部资料)
 
     def text(self) -> str:
         """Every word of the document in order, one block a line (tests, search, diffs)."""
@@ -665,7 +666,7 @@ class UnknownCluster(ValueError):
 
 
 def build_writeup(book: Casebook, cluster_ids: Sequence[str] | None = None, derived: Derived | None = None,
-                  charts: bool = True) -> Writeup:
+                  charts: bool = True, mark: str = "") -> Writeup:
     """The write-up of a valid casebook: the whole of it, or only ``cluster_ids`` (in the casebook's
     order) with the lessons they show. Raises :class:`UnknownCluster` for an id it does not have.
     ``charts``: the trend charts after each figures table (see _Builder.charts)."""
@@ -714,7 +715,7 @@ def build_writeup(book: Casebook, cluster_ids: Sequence[str] | None = None, deri
             b.lesson(lesson, 2)
         refs += [x.source for x in lessons]
     b.closing(refs)
-    return Writeup(clean(title), b.blocks)
+    return Writeup(clean(title), b.blocks, mark)
 
 
 def _book_title(book: Casebook, alliance: Alliance | None, clusters: Sequence[Cluster]) -> str:

@@ -45,7 +45,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from .book import Casebook
 from .derive import derive, ordered_clusters
-from .present import writeup_path
+from .present import PUBLIC, Edition, writeup_path
 from .store import Store, code_digest, content_hash
 from .writeup import (
     TITLE_CHARS,
@@ -477,11 +477,26 @@ def reference_document(reference: Path | None = None) -> DocxDocument:
     return doc
 
 
+def _mark_headers(doc: DocxDocument, mark: str) -> None:
+    """The edition's mark (内部资料) at the top left of every page, 3号黑体, where GB/T 9704 puts
+    a document's 密级: in the odd and even pages' headers, above whatever 版头 the reference has."""
+    section = doc.sections[0]
+    for header in (section.header, section.even_page_header):
+        header.is_linked_to_previous = False
+        para = header.paragraphs[0] if header.paragraphs and not header.paragraphs[0].text else header.add_paragraph()
+        para.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        run = para.add_run(mark)
+        set_fonts(run._r, "黑体", "Times New Roman")
+        run.font.size = Pt(16)
+
+
 def render_docx(writeup: Writeup, reference: Path | None = None) -> bytes:
     """The write-up as the bytes of a .docx: the reference filled with its blocks. Reproducible:
     the same write-up and reference give the same bytes (fixed dates in the file and its zip)."""
     doc = reference_document(reference)
     styles = _StyleIds(doc)
+    if writeup.mark:
+        _mark_headers(doc, writeup.mark)
     for block in writeup.blocks:
         if isinstance(block, Title):
             para = _text_paragraph(doc, styles[STYLE_TITLE], [])
@@ -653,23 +668,26 @@ def write_reference(path: Path) -> Path:
 # --------------------------------------------------------------------------- on the site
 
 
-def site_paths(book: Casebook) -> list[str]:
+def site_paths(book: Casebook, edition: Edition = PUBLIC) -> list[str]:
     """The write-ups the site offers: the whole casebook's and one per cluster (Word)."""
-    return [writeup_path(), *(writeup_path(c.id) for c in ordered_clusters(book))]
+    name = edition.writeup
+    return [writeup_path(name=name), *(writeup_path(c.id, name=name) for c in ordered_clusters(book))]
 
 
-def site_documents(book: Casebook, reference: Path | None, store: Store) -> Iterator[tuple[str, bytes]]:
+def site_documents(book: Casebook, reference: Path | None, store: Store,
+                   edition: Edition = PUBLIC) -> Iterator[tuple[str, bytes]]:
     """Each of :func:`site_paths` with its bytes. A document is kept in the build cache by a hash
     of its blocks, the reference and the code, so only the write-ups whose text changed are made
     again (a cluster's edit remakes its own, the whole casebook's, and those whose lessons name it)."""
     ref = reference.read_bytes() if reference is not None and reference.is_file() else b""
     derived = derive(book)
     layout = content_hash(code_digest(), ref)
-    for path, ids in [(writeup_path(), None), *((writeup_path(c.id), [c.id]) for c in ordered_clusters(book))]:
+    paths = site_paths(book, edition)
+    for path, ids in zip(paths, [None, *([c.id] for c in ordered_clusters(book))], strict=True):
         # The site's copies carry the tables, not the charts: rasterising every chart for Word costs
         # about 0.25 s each (WeasyPrint lays out its text), minutes at a province's thousands of charts,
         # and the page beside the download has the charts and their files. `casebook writeup` draws them.
-        writeup = build_writeup(book, ids, derived, charts=False)
+        writeup = build_writeup(book, ids, derived, charts=False, mark=edition.mark)
         key = content_hash(layout, repr(writeup))
         data = store.get("writeup", key)
         if data is None:

@@ -117,8 +117,18 @@ def print_html(writeup: Writeup) -> str:
             parts.append(Markup("<p>{}</p>").format(block.text))
     body = Markup("\n").join(parts)
     return str(Markup('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{}</title>'
-                      "<style>{}</style></head><body>\n{}\n</body></html>\n").format(
-        writeup.title, Markup(PRINT_CSS), body))
+                      "<style>{}{}</style></head><body>\n{}\n</body></html>\n").format(
+        writeup.title, Markup(PRINT_CSS), Markup(_mark_css(writeup.mark)), body))
+
+
+def _mark_css(mark: str) -> str:
+    """The edition's mark (内部资料) at the top left of every page, 3号黑体, as in the Word file."""
+    if not mark:
+        return ""
+    from .colophon import css_string
+
+    return (f"@page {{ @top-left {{ content: {css_string(mark)}; font: 16pt {_HEI}; vertical-align: bottom;"
+            " padding-bottom: 6mm; white-space: nowrap; }} }}\n")
 
 
 def _table(block: FigureTable) -> Markup:
