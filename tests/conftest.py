@@ -51,6 +51,23 @@ def real_site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def internal_site(tmp_path_factory) -> Path:
+    """The real casebook's internal edition with the FICTIONAL (虚构) overlay of tests/fixtures."""
+    from sitebuild import build_edition, fictional_overlay, make_project
+
+    tmp = tmp_path_factory.mktemp("internal")
+    return build_edition(make_project(tmp, CASES), fictional_overlay(tmp))
+
+
+@pytest.fixture(scope="session")
+def internal_base(internal_site):
+    from browser_support import serve_directory
+
+    with serve_directory(internal_site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser():
     from browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser
 

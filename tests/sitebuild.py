@@ -33,3 +33,23 @@ def build_project(project: Path, site: Path | None = None, strict: bool = False,
 def tree_digest(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+FICTIONAL_OVERLAY = ROOT / "tests" / "fixtures" / "overlay-fictional"
+
+
+def fictional_overlay(tmp: Path) -> Path:
+    """A copy of the FICTIONAL (虚构) overlay outside the project: inside it, it is refused."""
+    target = tmp / "overlay-fictional"
+    if not target.exists():
+        shutil.copytree(FICTIONAL_OVERLAY, target)
+    return target
+
+
+def build_edition(project: Path, overlay: Path, internal: bool = True, site: Path | None = None) -> Path:
+    """The internal edition (into site-internal/ unless ``site``), or the public one leak-checked."""
+    from casebook.mkdocs_plugin import open_session
+
+    session = open_session(project / "mkdocs.yml")
+    session.use_overlay(overlay, internal=internal)
+    return build(project / "mkdocs.yml", site, session=session)

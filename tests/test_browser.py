@@ -50,6 +50,19 @@ def test_zero_external_requests_over_http(page, base, rel):
     assert page.errors == []
 
 
+@pytest.mark.parametrize("over", ["http", "file"])
+def test_the_internal_edition_makes_zero_external_requests(page, internal_site, internal_base, over):
+    """Every page kind of the internal edition (a FICTIONAL overlay), over http and file://."""
+    for rel in PAGES:
+        page.requests.clear()
+        page.goto(internal_base + rel if over == "http" else file_url(internal_site, rel))
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".cb-edition").count() == 1, rel  # the banner, on every page
+        external = [u for u in page.requests if not is_local(u, internal_base if over == "http" else "file://")]
+        assert external == [], (rel, external)
+    assert page.errors == []
+
+
 @pytest.mark.parametrize("rel", PAGES)
 def test_zero_external_requests_over_file(page, site, rel):
     page.goto(file_url(site, rel))

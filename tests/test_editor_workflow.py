@@ -174,7 +174,9 @@ def test_completeness_page(real_site):
 # --------------------------------------------------------------------------- repository tooling
 
 README_SETUP = "python3 -m venv .venv && .venv/bin/pip install -e ."
-ALLOWED_RUN = (README_SETUP, ".venv/bin/casebook ", "gh pr comment ", "git fetch ", "cat casebook-diff.md")
+ALLOWED_RUN = (README_SETUP, ".venv/bin/casebook ", "gh pr comment ", "git fetch ", "cat casebook-diff.md",
+               # the overlay of internal figures, fetched only where it may be (the publishing job)
+               'git clone --depth 1 "', 'if [ -d "', 'if [ -n "', "else", "fi")
 
 
 def run_lines(scripts: list[str]) -> list[str]:
@@ -191,6 +193,11 @@ def test_github_workflow_uses_only_readme_commands():
     deploy = flow["jobs"]["deploy"]
     assert any(s.get("uses", "").startswith("actions/deploy-pages") for s in deploy["steps"])
     assert set(flow[True]) == {"pull_request", "push"}  # YAML 1.1 reads the key `on` as True
+    # The internal figures reach the publishing job only, which builds with the leak check; a pull
+    # request's job (unreviewed code) never sees them.
+    assert "OVERLAY" not in yaml.safe_dump(flow["jobs"]["check"])
+    published = " ".join(s.get("run", "") for s in deploy["steps"])
+    assert "--leak-check" in published and "CASEBOOK_OVERLAY_TOKEN" in yaml.safe_dump(deploy)
 
 
 def test_gitlab_ci_uses_only_readme_commands():
@@ -199,6 +206,7 @@ def test_gitlab_ci_uses_only_readme_commands():
     assert all(line.startswith(ALLOWED_RUN) for line in runs), runs
     assert ci["pages"]["artifacts"]["paths"] == ["public"]
     assert any("casebook diff" in line for line in ci["check"]["script"])
+    assert "OVERLAY" not in yaml.safe_dump(ci["check"]) and "--leak-check" in " ".join(ci["pages"]["script"])
 
 
 def test_readme_documents_the_commands_workflows_use():

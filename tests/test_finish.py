@@ -25,7 +25,9 @@ TEMPLATES = ROOT / "generator" / "casebook" / "templates"
 WIDTHS = [1366, 390]
 # The pages a reader meets first (issue 14); the pages that hold each table class are added to them.
 NAMED = {"real": ["", "cases/grain-store/", "indicators/investment/", "completeness/", "models/", "alliance/",
-                  "sources/", "lessons/"]}
+                  "sources/", "lessons/"],
+         "internal": ["", "cases/grain-store/", "cases/mountain-road/", "indicators/investment/", "completeness/",
+                      "alliance/", "compare/", "cases/"]}
 
 
 def template_table_classes() -> set[str]:
@@ -38,7 +40,7 @@ def test_the_table_classes_are_found_in_the_templates():
 
 
 @pytest.fixture(scope="module")
-def sites(real_site, tmp_path_factory) -> dict[str, Path]:
+def sites(real_site, internal_site, tmp_path_factory) -> dict[str, Path]:
     from sitebuild import build_project, make_project
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -46,7 +48,8 @@ def sites(real_site, tmp_path_factory) -> dict[str, Path]:
 
     tmp = tmp_path_factory.mktemp("finish-many")
     many = build_project(make_project(tmp, write_casebook(tmp / "cases-src", 40)))
-    return {"real": real_site, "many": many}
+    # The internal edition (a FICTIONAL overlay): its banner and real figures on every page kind.
+    return {"real": real_site, "many": many, "internal": internal_site}
 
 
 @pytest.fixture(scope="module")

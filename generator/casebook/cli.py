@@ -13,7 +13,7 @@ from . import __version__
 from .derive import completeness
 from .errors import emit, format_github, format_gitlab, format_json, format_text, shown
 from .models import FILE_MODELS
-from .present import STATE_LABELS, STATE_MARKS, STATES
+from .present import STATE_LABELS, STATES
 from .schema import combined_schema, dumps, kind_schema, write_schemas
 from .validate import load_casebook
 
@@ -30,10 +30,14 @@ def _check(args: argparse.Namespace) -> int:
         emit(f"用法错误：找不到案例目录“{shown(root)}”。提示：用 --cases 指向含有 clusters/ 的目录", err=True)
         return 2
     book, errors = load_casebook(root)
-    overlay_note = None
+    overlay_note, states = None, STATES
     if args.overlay and not errors:
-        overlay_note, more = _overlay_check(Path(args.overlay), root, book)
+        overlay_note, more, internal = _overlay_check(Path(args.overlay), root, book)
         errors = sorted(errors + more, key=lambda e: (e.file, e.line, e.column, e.message))
+        if internal is not None:  # the completeness of the internal edition: what is filled in, what is not
+            from .present import EDITIONS
+
+            book, states = internal, EDITIONS["internal"].states()
     # The hand-written pages beside the casebook (the project's content/ and theme_overrides/) arrive
     # by pull request too: the same check, so CI annotates them where the build would refuse them.
     project = root.resolve().parent
@@ -65,36 +69,38 @@ def _check(args: argparse.Namespace) -> int:
             if overlay_note:
                 emit(overlay_note)
             if cells is not None:
-                emit(completeness_text(book, cells))
+                emit(completeness_text(book, cells, states))
     return 1 if errors else 0
 
 
-def _overlay_check(overlay: Path, root: Path, book) -> tuple[str | None, list]:
-    """The overlay checked against the casebook: a line saying how much of it is filled in."""
+def _overlay_check(overlay: Path, root: Path, book) -> tuple[str | None, list, object]:
+    """The overlay checked against the casebook: a line saying how much of it is filled in, the
+    errors, and the internal edition's casebook (None when invalid)."""
     from .site import edition_book
 
-    _, read, errors = edition_book(book, root, overlay, "internal")
+    internal, read, errors = edition_book(book, root, overlay, "internal")
     if errors or read is None:
-        return None, errors
+        return None, errors, None
     n = read.counts()
     return (f"内部数据（{shown(overlay)}）：脱敏数据 {n['figures']} 项，已填写真实数值 {n['figures_filled']} 项；"
-            f"脱敏名称 {n['names']} 个，已填写 {n['names_filled']} 个。"), []
+            f"脱敏名称 {n['names']} 个，已填写 {n['names_filled']} 个。"), [], internal
 
 
-def completeness_text(book, cells) -> str:
-    """The cluster × indicator matrix as plain text, in the site's words and marks (present.STATES)."""
+def completeness_text(book, cells, states=STATES) -> str:
+    """The cluster × indicator matrix as plain text, in the site's words and marks (present.STATES,
+    or an edition's: present.Edition.states)."""
     from .derive import ordered_clusters
 
     clusters = ordered_clusters(book)
     by = {(c.cluster_id, c.indicator_id): c for c in cells}
-    legend = "  ".join(f"{s.mark} {s.label}" for s in STATES.values())
+    legend = "  ".join(f"{s.mark} {s.label}" for s in states.values())
     lines = ["", f"数据完整度（{legend}）", "",
              "\t".join(["指标", *[c.id for c in clusters]])]
     for ind_id, ind in book.indicators.items():
-        marks = [STATE_MARKS[by[(c.id, ind_id)].state] for c in clusters]
+        marks = [states[by[(c.id, ind_id)].state].mark for c in clusters]
         lines.append("\t".join([shown(f"{ind.name}（{ind_id}）"), *marks]))  # case text: one line, shown
-    totals = {s: sum(1 for c in cells if c.state == s) for s in STATE_LABELS}
-    lines += ["", "合计：" + "，".join(f"{STATE_LABELS[s]} {n}" for s, n in totals.items())]
+    totals = {s: sum(1 for c in cells if c.state == s) for s in states}
+    lines += ["", "合计：" + "，".join(f"{states[s].label} {n}" for s, n in totals.items())]
     return "\n".join(lines)
 
 
@@ -210,6 +216,12 @@ def _new(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from .diff import DiffError, diff_revisions, to_json, to_markdown
 
+    if args.overlay:
+        return _fill_report(args)
+    if not args.old:
+        emit("用法错误：缺少要比较的版本。提示：如 casebook diff main；或用 --overlay 目录 查看内部数据的填写情况", err=True)
+        return 2
+
     try:
         result = diff_revisions(Path(args.cases), args.old, args.new)
     except DiffError as exc:
@@ -218,6 +230,30 @@ def _diff(args: argparse.Namespace) -> int:
             emit(format_text(exc.errors), err=True)
         return exc.code
     emit(to_json(result) if args.format == "json" else to_markdown(result), end="" if args.format != "json" else "\n")
+    return 0
+
+
+def _fill_report(args: argparse.Namespace) -> int:
+    """`casebook diff --overlay DIR`: the internal edition against the public one — which masked
+    figures and names are filled in and which are still '*'. It names them, never their values:
+    this text is meant to be pasted where the public repository's readers see it."""
+    from .overlay import fill_report
+
+    root = Path(args.cases)
+    book, errors = load_casebook(root)
+    if not errors:
+        _, more, _ = _overlay_check(Path(args.overlay), root, book)
+        errors += more
+    if errors:
+        emit(format_text(errors))
+        emit(f"\n有 {len(errors)} 个问题，无法比较。提示：先让 casebook check --overlay 通过", err=True)
+        return 1
+    from .site import edition_book
+
+    _, read, _ = edition_book(book, root, Path(args.overlay), "internal")
+    assert read is not None
+    text = fill_report(book, read, args.format)
+    emit(text, end="" if args.format != "json" else "\n")
     return 0
 
 
@@ -313,10 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     diff = sub.add_parser("diff", help="比较两个版本之间案例数据的变化",
                           description="比较某个 git 版本与工作区（或两个版本之间）的案例数据变化，输出可贴到合并请求中的 Markdown。")
-    diff.add_argument("old", metavar="版本", help="旧版本：分支名、标签或提交号，如 main 或 HEAD~1")
+    diff.add_argument("old", metavar="版本", nargs="?", help="旧版本：分支名、标签或提交号，如 main 或 HEAD~1")
     diff.add_argument("new", metavar="新版本", nargs="?", help="新版本（省略时与工作区比较）")
     diff.add_argument("--cases", default="cases", help="案例目录（默认 cases/）")
     diff.add_argument("--format", choices=("markdown", "json"), default="markdown", help="输出格式（默认 markdown）")
+    diff.add_argument("--overlay", metavar="目录",
+                      help="不比较版本，而是列出内部版相对公开版已填写和仍待填写的数据与名称（只列名目，不含数值）")
     diff.set_defaults(func=_diff)
 
     build = sub.add_parser("build", help="生成网站（失败时保留原有网站）", description="生成网站。构建失败时原有网站保持不变。")

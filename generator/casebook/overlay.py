@@ -282,6 +282,7 @@ def load_overlay(root: Path, book: Casebook) -> tuple[Overlay, list[CaseError]]:
         _match_figures(overlay, book, loaded, data, owner, model, case_file, err, ck, _check_range)
         errors += ck.errors
         _match_names(overlay, loaded, data, owner, model, case_file, err)
+    errors += index_problems(book, overlay)
     return overlay, sorted(set(errors), key=lambda e: (e.file, e.line, e.column, e.message))
 
 
@@ -538,12 +539,17 @@ def index_series(book: Casebook, overlay: Overlay) -> dict[FigureFill, tuple[Dec
     return out
 
 
-def index_problems(book: Casebook, overlay: Overlay) -> list[str]:
+def index_problems(book: Casebook, overlay: Overlay) -> list[CaseError]:
     """Index-disclosed figures that cannot be shown as an index (no year, a zero base)."""
     shown = index_series(book, overlay)
-    return [f"{f.entry}：{f.label} 的公开方式是 index，但它没有年份或基年数值为 0，无法换算成指数。"
-            "提示：填写 year，或改用 masked" for f in overlay.figures
-            if f.disclosure == "index" and f.value is not None and f not in shown]
+    out = []
+    for f in overlay.figures:
+        if f.disclosure == "index" and f.value is not None and f not in shown:
+            file, _, line = f.entry.rpartition(":")
+            out.append(CaseError(file, int(line), 5, "disclosure", f"{f.label} 的公开方式是 index，但它没有年份"
+                                 "（或同一序列最早一年的数值为 0），无法换算成以基年为 100 的指数。"
+                                 "提示：填写 year，或把 disclosure 改为 masked", "公开方式"))
+    return out
 
 
 # --------------------------------------------------------------------------- the skeleton
@@ -733,3 +739,47 @@ def _name_secrets(name: NameFill) -> list[Any]:
 
 def edition_of(overlay: Path | None) -> EditionName:
     return "internal" if overlay is not None else "public"
+
+
+# --------------------------------------------------------------------------- what is filled in
+
+
+def fill_report(book: Casebook, overlay: Overlay, fmt: str = "markdown") -> str:
+    """Which masked figures and names the overlay fills in and which are still '*', by case file.
+    Names what they are, never a value: it is written for the public repository's pull requests."""
+    import json
+
+    rows: list[dict[str, Any]] = []
+    for fill in overlay.figures:
+        rows.append({"file": fill.case_file, "kind": "figure", "what": fill.label,
+                     "filled": fill.value is not None or fill.year is not None, "disclosure": fill.disclosure})
+    for name in overlay.names:
+        rows.append({"file": name.case_file, "kind": "name", "what": f"“{name.masked}”", "filled": name.filled,
+                     "disclosure": "masked"})
+    if fmt == "json":
+        return json.dumps({"edition": "internal", "rows": rows}, ensure_ascii=False, indent=2)
+    n = overlay.counts()
+    lines = ["## 内部版数据填写情况", "",
+             f"脱敏数据 {n['figures']} 项，已填写 {n['figures_filled']} 项，仍待填写 {n['figures'] - n['figures_filled']} 项；"
+             f"脱敏名称 {n['names']} 个，已填写 {n['names_filled']} 个，仍待填写 {n['names'] - n['names_filled']} 个。",
+             "", "（只列名目，不含任何真实数值或名称，可以贴到公开的合并请求中。）", ""]
+    for title, want in (("仍待填写", False), ("已填写", True)):
+        chosen = [r for r in rows if r["filled"] == want]
+        lines += [f"### {title}（{len(chosen)}）", ""]
+        if chosen:
+            lines += ["| 文件 | 类型 | 项目 | 公开方式 |", "|---|---|---|---|"]
+            for r in chosen:
+                what = _md_cell(r["what"])
+                lines.append(f"| {_md_cell(r['file'])} | {'数据' if r['kind'] == 'figure' else '名称'} | {what} | "
+                             f"{DISCLOSURE_LABELS[r['disclosure']] if r['kind'] == 'figure' else '—'} |")
+        else:
+            lines.append("（无）")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _md_cell(text: str) -> str:
+    # Case text in a pull-request comment: made inert as the diff's is (no markup, mentions, links).
+    from .diff import _inert
+
+    return _inert(text)

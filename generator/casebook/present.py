@@ -365,6 +365,15 @@ class Edition:
     def internal(self) -> bool:
         return self.name == "internal"
 
+    def states(self) -> dict[StateName, State]:
+        """The figure states in this edition's words: in the internal one a number may come from
+        the overlay, and a '*' is one the owner has not filled in yet."""
+        if not self.internal:
+            return STATES
+        return {"disclosed": State("有数值", STATES["disclosed"].mark, "原文给出，或内部数据填写了真实数值"),
+                "desensitised": State("待填写", DESENSITISED, "内部数据中仍为 *，尚未填写真实数值"),
+                "missing": STATES["missing"]}
+
 
 INTERNAL_MARK = "内部资料"
 EDITIONS: dict[str, Edition] = {

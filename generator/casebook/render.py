@@ -149,6 +149,9 @@ def environment(overrides: Path | None = None, edition: present.Edition = presen
         framework_text=framework_text,
         # The edition's own file names: a template names a download, the edition spells it.
         edition=edition,
+        STATES=edition.states(),
+        STATE_LABELS={k: v.label for k, v in edition.states().items()},
+        STATE_MARKS={k: v.mark for k, v in edition.states().items()},
         download_stem=functools.partial(present.download_stem, prefix=edition.prefix),
         writeup_path=functools.partial(present.writeup_path, name=edition.writeup),
     )
