@@ -36,6 +36,7 @@ def tree_digest(root: Path) -> dict[str, str]:
 
 
 FICTIONAL_OVERLAY = ROOT / "tests" / "fixtures" / "overlay-fictional"
+CASES_DIR = ROOT / "cases"
 
 
 def fictional_overlay(tmp: Path) -> Path:

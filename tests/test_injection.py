@@ -97,8 +97,33 @@ def pages(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
 
-def test_nothing_hostile_survives_in_markup(hostile_site):
-    for page in pages(hostile_site):
+@pytest.fixture(scope="module")
+def hostile_internal_site(tmp_path_factory) -> Path:
+    """The internal edition of the real casebook with a hostile overlay: every real name is its
+    masked text with each '*' replaced by a payload, every figure's note is all of them (the overlay
+    is the data owner's, but its text reaches every context case text does)."""
+    import yaml
+
+    from sitebuild import CASES_DIR, build_edition, fictional_overlay
+
+    tmp = tmp_path_factory.mktemp("hostile-internal")
+    overlay = fictional_overlay(tmp)
+    singles = [p.replace("\n", " ") for p in PAYLOADS if "*" not in p]  # a '*' in a real name is refused
+    n = 0
+    for path in sorted(overlay.rglob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name in data.get("names") or []:
+            parts = name["masked"].split("*")
+            name["real"] = parts[0] + "".join(singles[(n + i) % len(singles)] + part for i, part in enumerate(parts[1:]))
+            n += 1
+        for fig in data.get("figures") or []:
+            fig["note"] = ONE_LINE
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return build_edition(make_project(tmp, CASES_DIR), overlay)
+
+
+def assert_inert(site: Path) -> None:
+    for page in pages(site):
         a = audit(page)
         for tag, attrs in a.tags:
             assert tag not in ("iframe", "style", "object", "embed"), (page, tag)
@@ -110,6 +135,26 @@ def test_nothing_hostile_survives_in_markup(hostile_site):
                 spec = (tag, name) == ("figure", "data-cb-spec") and isinstance(json.loads(value), dict)
                 assert "alert(" not in value or spec or name in ("title", "alt", "aria-label", "content"), (page, tag, name)
         assert not any("alert(" in s for s in a.script_text), page
+
+
+def test_nothing_hostile_survives_in_markup(hostile_site):
+    assert_inert(hostile_site)
+
+
+def test_nothing_hostile_survives_in_the_internal_edition(hostile_internal_site, clean_internal_site):
+    assert_inert(hostile_internal_site)
+    page = hostile_internal_site / "cases" / "grain-store" / "index.html"
+    text = "".join(audit(page).text)
+    assert '<script>alert("x1")</script>' in text or "<img src=x onerror=alert(\"x2\")>" in text  # shown as text
+    for rel in ["index.html", "cases/grain-store/index.html", "alliance/index.html", "indicators/investment/index.html"]:
+        scripts = [[a.get("src", "inline") for t, a in audit(site / rel).tags if t == "script"]
+                   for site in (hostile_internal_site, clean_internal_site)]
+        assert scripts[0] == scripts[1], rel
+
+
+@pytest.fixture(scope="module")
+def clean_internal_site(internal_site) -> Path:
+    return internal_site
 
 
 def test_scripts_are_only_the_sites_own(hostile_site, clean_site):
