@@ -49,6 +49,7 @@ EditionName = Literal["public", "internal"]
 INTERNAL_MARK = "内部资料"
 INTERNAL_SITE_DIR = "site-internal"
 INTERNAL_CACHE_DIR = ".cache/casebook-internal"
+SCHEMA_FILE = "overlay.schema.json"
 
 
 # --------------------------------------------------------------------------- the overlay's models
@@ -566,7 +567,9 @@ def skeleton(book: Casebook, rel: str, owner: str, model: BaseModel) -> str | No
     case file, with value '*' (and year '*' where it is masked) for the owner to replace."""
     from .validate import field_info
 
-    lines = [f"# 内部数据：{rel} 的真实数值和名称（{INTERNAL_MARK}，不得提交到公开仓库）。",
+    depth = "../" * rel.count("/")
+    lines = [f"# yaml-language-server: $schema={depth}{SCHEMA_FILE}",
+             f"# 内部数据：{rel} 的真实数值和名称（{INTERNAL_MARK}，不得提交到公开仓库）。",
              "# 把 value 的 '*' 换成真实数值（按 quote 的单位），year 的 '*' 换成真实年份；",
              "# 把 real 换成未脱敏的写法（除 * 处外一字不差）。还不知道的保持原样，内部版照旧显示 *。",
              "# disclosure：masked 公开版显示 *（默认）；public 公开版显示真实数值；index 公开版只显示指数（基年=100）。"]
@@ -640,7 +643,11 @@ def init_overlay(target: Path, book: Casebook) -> tuple[list[Path], list[Path]]:
     written: list[Path] = []
     kept: list[Path] = []
     target.mkdir(parents=True, exist_ok=True)
-    todo: list[tuple[Path, str]] = [(target / "README.md", README.format(mark=INTERNAL_MARK))]
+    from .schema import dumps, overlay_schema
+
+    # The schema beside the files: completion and hover help in the owner's editor, as editors have.
+    todo: list[tuple[Path, str]] = [(target / "README.md", README.format(mark=INTERNAL_MARK)),
+                                    (target / SCHEMA_FILE, dumps(overlay_schema()))]
     for rel, (owner, model) in sorted(_owners(book).items()):
         text = skeleton(book, rel, owner, model)
         if text is not None:

@@ -44,10 +44,28 @@ OBJECT_DOCS: dict[str, tuple[str, str]] = {
 }
 
 
+OVERLAY_DOCS: dict[str, tuple[str, str]] = {
+    "OverlayFile": ("内部数据文件", "一个公开案例文件中脱敏内容的真实数值和名称（内部资料，放在公开仓库之外）。"),
+    "OverlayFigure": ("内部数据", "一项脱敏数据的真实数值、年份和公开方式。"),
+    "OverlayName": ("真实名称", "一个脱敏写法的真实写法。"),
+}
+
+
+def overlay_schema() -> dict[str, Any]:
+    """The schema of an overlay file (casebook.overlay), written beside the skeleton by `overlay init`."""
+    from .overlay import OverlayFile
+
+    schema = OverlayFile.model_json_schema()
+    _localise(schema.get("$defs", {}))
+    _localise({"OverlayFile": schema})
+    return {"$schema": DIALECT, "$id": "overlay.schema.json", **schema}
+
+
 def _localise(defs: dict[str, Any]) -> None:
     for name, schema in defs.items():
-        if name in OBJECT_DOCS:
-            schema["title"], schema["description"] = OBJECT_DOCS[name]
+        docs = OBJECT_DOCS.get(name) or OVERLAY_DOCS.get(name)
+        if docs:
+            schema["title"], schema["description"] = docs
 
 
 def kind_schema(kind: str) -> dict[str, Any]:
