@@ -137,8 +137,10 @@ def test_downloads_are_linked_from_pages(fig_site):
 
 def test_every_chart_offers_export_and_no_image_files_are_written(fig_site):
     html = page(fig_site, "cases/fictional-alpha")
-    exports = re.findall(r'<span class="cb-chart-export" data-chart="([a-z0-9-]+)" hidden="">', html)
+    found = re.findall(r'<span class="cb-chart-export" data-chart="([a-z0-9-]+)" data-file="([^"]*)" hidden="">', html)
+    exports = [chart for chart, _ in found]
     assert exports == ["trend-fictional-alpha-collective-income", "trend-fictional-alpha-e-commerce-sales"]
+    assert [name for _, name in found] == exports  # the public edition's files are named by the chart alone
     assert not (fig_site / "charts").exists(), "PNGs are drawn in the reader's browser, not at build time"
 
 

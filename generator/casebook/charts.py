@@ -115,11 +115,12 @@ class Chart:
             self._spec_text = json.dumps(self.spec, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         return self._spec_text
 
-    def files(self) -> list[tuple[str, bytes]]:
-        """The chart's downloads: its spec with the data inlined, and its data as CSV."""
+    def files(self, prefix: str = "", states: Any = None) -> list[tuple[str, bytes]]:
+        """The chart's downloads: its spec with the data inlined, and its data as CSV (``prefix``:
+        the edition's file mark, present.Edition.file_mark)."""
         # The very text the page carries (json's C encoder; indent= would take the Python one).
-        return [(chart_download_path(self.id, "vl.json"), (self.spec_text + "\n").encode("utf-8")),
-                (chart_download_path(self.id, "csv"), chart_csv(self))]
+        return [(chart_download_path(self.id, "vl.json", prefix), (self.spec_text + "\n").encode("utf-8")),
+                (chart_download_path(self.id, "csv", prefix), chart_csv(self, states))]
 
 
 @dataclass
@@ -375,9 +376,10 @@ def bar_fill(points: list[Point], title: str, unit: str, labels: list[str]) -> d
     return {"title": title, "unit": unit, "labels": labels, "ticks": ticks, "format": fmt, "rows": rows}
 
 
-def chart_csv(chart: Chart) -> bytes:
+def chart_csv(chart: Chart, states: Any = None) -> bytes:
     """The chart's data rows as CSV (UTF-8 with BOM, for Excel): exact figures, '*' for a
     desensitised one, empty where the source gives none; case text made inert for spreadsheets."""
+    states = states or STATES  # the edition's words (present.Edition.states)
     exact = {(p.label, str(p.year)): p for p in chart.points}
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -386,11 +388,11 @@ def chart_csv(chart: Chart) -> bytes:
         point = exact.get((row[SERIES], row[YEAR]))
         qualifier: str | None = None
         if point is None:
-            value, state = "", STATES["missing"].label
+            value, state = "", states["missing"].label
         elif point.disclosed:
-            value, state, qualifier = format(strip_zeros(point.amount), "f"), STATES["disclosed"].label, point.qualifier
+            value, state, qualifier = format(strip_zeros(point.amount), "f"), states["disclosed"].label, point.qualifier
         else:
-            value, state, qualifier = STAR, STATES["desensitised"].label, point.qualifier
+            value, state, qualifier = STAR, states["desensitised"].label, point.qualifier
         writer.writerow([spreadsheet_text(row[SERIES]), row[YEAR], value, chart.unit,
                          spreadsheet_text(qualifier or ""), state])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
@@ -475,9 +477,9 @@ def render(charts: list[Chart], renderer: ChartRenderer) -> list[Chart]:
     return charts
 
 
-def chart_files(charts: list[Chart]) -> list[tuple[str, bytes]]:
+def chart_files(charts: list[Chart], prefix: str = "", states: Any = None) -> list[tuple[str, bytes]]:
     """Every chart's downloads (site-relative path, bytes), for the site's files."""
-    return [f for chart in charts for f in chart.files()]
+    return [f for chart in charts for f in chart.files(prefix, states)]
 
 
 def _render_uncached(spec: dict[str, Any]) -> str:

@@ -129,6 +129,14 @@ def _build(args: argparse.Namespace) -> int:
     if args.cases and not Path(args.cases).is_dir():
         emit(f"用法错误：找不到案例目录“{shown(args.cases)}”。提示：用 --cases 指向含有 clusters/ 的目录", err=True)
         return 2
+    overlay = args.overlay or args.leak_check
+    if overlay and not Path(overlay).is_dir():
+        emit(f"用法错误：找不到内部数据目录“{shown(overlay)}”。提示：先运行 casebook overlay init 目录 生成骨架，或检查路径",
+             err=True)
+        return 2
+    if overlay and args.docs_folder:
+        emit("用法错误：--docs-folder 不能与 --overlay 或 --leak-check 同用。提示：分两次构建", err=True)
+        return 2
     try:
         if args.docs_folder:  # the docs-folder host: an engine that runs no plugin builds the folder
             from . import docsfolder

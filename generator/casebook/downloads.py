@@ -31,11 +31,12 @@ from .present import (
     DATAPACKAGE_PATH,
     DESENSITISED_NOTE,
     DOWNLOAD_PREFIX,
+    EDITIONS,
     EDITORIAL_MARKS,
     PUBLIC,
-    STATE_LABELS,
     STATES,
     Edition,
+    State,
     disclosure,
     download_path,
     download_stem,
@@ -118,7 +119,10 @@ class DataFile:
     content: bytes
 
 
-def rows(book: Casebook, d: Derived, indicator_id: str | None = None) -> list[dict[str, Any]]:
+def rows(book: Casebook, d: Derived, indicator_id: str | None = None,
+         states: dict[str, State] | None = None) -> list[dict[str, Any]]:
+    """The table's rows; ``states``: the edition's words for a figure's state (Edition.states)."""
+    states = states or STATES
     out = []
     for ind_id, figures in d.figures_by_indicator.items():
         if indicator_id is not None and ind_id != indicator_id:
@@ -143,7 +147,7 @@ def rows(book: Casebook, d: Derived, indicator_id: str | None = None) -> list[di
                 "qualifier": obs.qualifier or "",
                 "value": value,
                 "unit": obs.unit or (ind.unit if ind else ""),
-                "disclosure": STATE_LABELS[disclosure(obs)],
+                "disclosure": states[disclosure(obs)].label,
                 # The site's words for a figure without a scope (全组团 / 全区): a blank here could be
                 # read as "unknown", and a part's figure must never pass for the whole owner's.
                 "scope": scope_text(obs, fig.owner.kind),
@@ -194,6 +198,7 @@ def about_rows(data: list[dict[str, Any]], title: str, sheet: str, edition: str 
                updated: str = UNKNOWN, publisher: str = UNKNOWN) -> list[tuple[str, str]]:
     """The 数据说明 sheet's first part, one (item, explanation) per line: what the table holds, its
     edition and export date, what '*' and blank mean, its units and its sources."""
+    states = _edition_states(edition)
     units = _distinct(row["unit"] for row in data)
     date = (f"{updated}（案例库最后更新的日期，不是生成本文件的时间）" if updated != UNKNOWN
             else f"{UNKNOWN}（案例库未记录更新日期）")
@@ -205,9 +210,9 @@ def about_rows(data: list[dict[str, Any]], title: str, sheet: str, edition: str 
         ("发布单位", publisher),
         ("导出日期", date),
         ("数值为 *", f"{DESENSITISED_NOTE}：原文以 * 代替了这个数字。它不是 0，也不是缺失，"
-                     f"不能当作数字计算、求和或估算；公开状态列为“{STATES['desensitised'].label}”"),
-        ("数值为空", f"{STATES['missing'].note}（原文只说“数十人”之类，或没有写这项数字）；"
-                     f"公开状态列为“{STATES['missing'].label}”"),
+                     f"不能当作数字计算、求和或估算；公开状态列为“{states['desensitised'].label}”"),
+        ("数值为空", f"{states['missing'].note}（原文只说“数十人”之类，或没有写这项数字）；"
+                     f"公开状态列为“{states['missing'].label}”"),
         ("其他列为空", "原文没有这一项，如没有注明年份、时期或限定词"),
         ("计量单位", "数值按同一行“单位”列的单位填写" + (f"；本表涉及：{'、'.join(units)}" if units else "")),
         ("统计范围", "“全组团”“全区”指整个组团或联盟；其他写法指组团的一部分（如某个项目），不是全组团的数据"),
@@ -258,7 +263,9 @@ def to_xlsx(data: list[dict[str, Any]], sheet: str, edition: str = EDITION, upda
                                    "strings_to_numbers": False})
     wb.set_properties({"created": dt.datetime(2020, 1, 1), "author": DOWNLOAD_PREFIX,
                        "title": f"{DOWNLOAD_PREFIX}·{sheet}（{edition}）"})
-    data_title = sheet_title(sheet)
+    mark = _edition_mark(edition)
+    base = sheet[: -len(mark)] if mark and sheet.endswith(mark) else sheet
+    data_title = sheet_title(base, mark)
     if data_title.casefold() == NOTES_SHEET:
         data_title += "_"  # Excel refuses two sheets of one name (an indicator may be called 数据说明)
     ws = wb.add_worksheet(data_title)
@@ -308,6 +315,7 @@ def _fit_row(ws: Any, row: int, cells: list[tuple[str, int]]) -> None:
 def _notes_sheet(wb: Any, data: list[dict[str, Any]], title: str, data_title: str, about: tuple[str, str, str],
                  bold: Any) -> None:
     edition, updated, publisher = about
+    # Named as in every edition (readers look for it by name); its 版本 line says which edition.
     ws = wb.add_worksheet(NOTES_SHEET)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)  # printed, one page wide: the field table's columns stay together
@@ -339,14 +347,26 @@ def _notes_sheet(wb: Any, data: list[dict[str, Any]], title: str, data_title: st
 _SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 
 
-def sheet_title(text: str) -> str:
+def _edition_mark(label: str) -> str:
+    """The sheet-name suffix of the edition a table's label names: （内部资料）, or nothing."""
+    return next((f"（{e.mark}）" for e in EDITIONS.values() if e.label == label and e.mark), "")
+
+
+def _edition_states(label: str) -> dict[str, State]:
+    """The state words of the edition a table's label names (Table.edition is its label)."""
+    return next((e.states() for e in EDITIONS.values() if e.label == label), STATES)  # type: ignore[return-value]
+
+
+def sheet_title(text: str, suffix: str = "") -> str:
     """A worksheet name Excel accepts, from any text: none of []:*?/\\ or control characters, no
     apostrophe at either end, 1–31 characters, and not Excel's reserved "History"."""
     text = "".join(ch for ch in text if ch.isprintable()).translate(_SHEET_FORBIDDEN)
-    text = text.strip().strip("'")[:31].rstrip().strip("'")
+    # The suffix (the edition's mark) is kept whole: a long name is cut, never the mark.
+    suffix = "".join(ch for ch in suffix if ch.isprintable()).translate(_SHEET_FORBIDDEN)[:31]
+    text = text.strip().strip("'")[: 31 - len(suffix)].rstrip().strip("'")
     if not text or text.lower() == "history":
-        return "数据" if not text else text + "_"
-    return text
+        text = "数据" if not text else text + "_"
+    return text + suffix
 
 
 # --------------------------------------------------------------------------- the data package
@@ -373,7 +393,8 @@ def _schema(fmt: str) -> dict[str, Any]:
         elif key == "year":
             constraints["pattern"] = YEAR_PATTERN
         elif key == "disclosure":
-            constraints["enum"] = list(STATE_LABELS.values())
+            # Either edition's words: one schema describes the files of both.
+            constraints["enum"] = list(dict.fromkeys(st.label for e in EDITIONS.values() for st in e.states().values()))
         if key in ("owner_id", "owner", "indicator_id", "indicator", "unit", "disclosure", "scope", "source"):
             constraints["required"] = True
         if constraints:
@@ -402,9 +423,10 @@ def download_tables(book: Casebook, d: Derived, edition: Edition = PUBLIC) -> tu
         title = f"{title}（{edition.mark}）" if edition.mark else title
         return Table(key, stem, title, data, edition.label, updated, publisher)
 
-    tables = [table("casebook", download_stem(prefix=edition.prefix), "全部数据", rows(book, d))]
+    states = edition.states()
+    tables = [table("casebook", download_stem(prefix=edition.prefix), "全部数据", rows(book, d, None, states))]
     tables += [table(f"indicator-{ind_id}", download_stem(ind_id, ind.name, edition.prefix), ind.name,
-                     rows(book, d, ind_id))
+                     rows(book, d, ind_id, states))
                for ind_id, ind in book.indicators.items()]
     return tables, [s.title for s in book.sources.values()]
 

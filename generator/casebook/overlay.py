@@ -41,6 +41,7 @@ from .errors import CaseError
 from .figures import DESENSITISED, FigureError, ParsedFigure, check_quote, convert, in_catalogue_unit, unit_family
 from .loader import LoadedFile, Path_, dotted, load_file
 from .models import Base, F, FigureValue, Observation, Qualifier, Slug, Unit, Year, iter_verbatim
+from .present import year_text
 
 Disclosure = Literal["masked", "public", "index"]
 DISCLOSURE_LABELS = {"masked": "不公开（公开版显示 *）", "public": "公开（公开版显示真实数值）",
@@ -251,7 +252,7 @@ def load_overlay(root: Path, book: Casebook) -> tuple[Overlay, list[CaseError]]:
                 errors.append(CaseError(_display(root, src.file), 1, 1, "", f"未脱敏原文无法读取：{exc}。"
                                         "提示：原文放在内部数据目录的 sources/ 下，UTF-8 编码的普通文件"))
 
-    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and ".git" not in p.parts)
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".yaml", ".yml") and ".git" not in p.parts)
     if not files:
         errors.append(CaseError(str(root), 1, 1, "", "内部数据目录中没有 .yaml 文件。"
                                 "提示：先运行 casebook overlay init 目录 生成骨架，再填写真实数值"))
@@ -262,6 +263,10 @@ def load_overlay(root: Path, book: Casebook) -> tuple[Overlay, list[CaseError]]:
         display = display_path(path)
         if path.is_symlink() or not path.is_file():
             errors.append(CaseError(display, 1, 1, "", "内部数据文件不能是符号链接或特殊文件。提示：放真实的 .yaml 文件"))
+            continue
+        if path.suffix != ".yaml":
+            errors.append(CaseError(display, 1, 1, "", f"内部数据文件的扩展名应为 .yaml（这里是“{path.suffix}”）。"
+                                    "提示：改名为与公开案例文件相同的 .yaml 文件名"))
             continue
         if rel not in owners:
             known = "、".join(sorted(owners)[:6])
@@ -330,7 +335,7 @@ def _match_figures(overlay: Overlay, book: Casebook, loaded: LoadedFile, data: O
                 continue
             unit = fig.unit or fv.unit or obs.unit or ind.unit
             if unit_family(unit) != unit_family(ind.unit):
-                err(loaded, (*loc, "value"), f"单位“{unit}”与指标“{ind.name}”的单位“{ind.unit}”不能换算。"
+                err(loaded, (*loc, "unit" if fig.unit else "value"), f"单位“{unit}”与指标“{ind.name}”的单位“{ind.unit}”不能换算。"
                                              f"提示：按“{ind.unit}”或公开原文的单位填写")
                 continue
             try:
@@ -347,7 +352,7 @@ def _match_figures(overlay: Overlay, book: Casebook, loaded: LoadedFile, data: O
         year: int | None = None
         if fig.year is not None and fig.year != DESENSITISED:
             if not year_masked:
-                err(loaded, (*loc, "year"), f"公开数据的年份是 {obs.year}，不是 *。提示：删去 year")
+                err(loaded, (*loc, "year"), f"公开数据的年份是“{year_text(obs.year)}”，不是 *。提示：删去 year")
                 continue
             year = int(fig.year)
         if fig.real_quote is not None:

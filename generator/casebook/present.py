@@ -365,6 +365,11 @@ class Edition:
     def internal(self) -> bool:
         return self.name == "internal"
 
+    @property
+    def file_mark(self) -> str:
+        """What starts the name of a file that carries no prefix of its own (a chart's downloads)."""
+        return f"{self.mark}-" if self.mark else ""
+
     def states(self) -> dict[StateName, State]:
         """The figure states in this edition's words: in the internal one a number may come from
         the overlay, and a '*' is one the owner has not filled in yet."""
@@ -406,11 +411,11 @@ CHART_DOWNLOADS = f"{DOWNLOADS}/charts"
 CHART_FILE_KINDS = ("vl.json", "csv")  # a chart's Vega-Lite spec (data inlined) and its data
 
 
-def chart_download_path(chart_id: str, ext: str) -> str:
+def chart_download_path(chart_id: str, ext: str, prefix: str = "") -> str:
     """A chart's download beside it (its URL too): downloads/charts/<chart id>.vl.json or .csv."""
     if ext not in CHART_FILE_KINDS:
         raise ValueError(f"not a chart download: {ext!r}")
-    return f"{CHART_DOWNLOADS}/{_slug(chart_id)}.{ext}"
+    return f"{CHART_DOWNLOADS}/{prefix}{_slug(chart_id)}.{ext}"
 
 
 WRITEUP_NAME = "经验材料"

@@ -154,6 +154,7 @@ def environment(overrides: Path | None = None, edition: present.Edition = presen
         STATE_MARKS={k: v.mark for k, v in edition.states().items()},
         download_stem=functools.partial(present.download_stem, prefix=edition.prefix),
         writeup_path=functools.partial(present.writeup_path, name=edition.writeup),
+        chart_download_path=functools.partial(present.chart_download_path, prefix=edition.file_mark),
     )
     return env
 
@@ -286,7 +287,7 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
             assert page.kind.template is not None
             r.add(page.kind.template, page.path, page.url, page.title, key=page.key, **page.context)
     # Each chart's spec and data download beside it (downloads/charts/), written as the host writes assets.
-    chart_assets = [SiteAsset(path, data) for path, data in chart_files(all_charts)]
+    chart_assets = [SiteAsset(path, data) for path, data in chart_files(all_charts, edition.file_mark, edition.states())]
     # Diagrams (industry chains) ride in the chart slots: drawn each build (a few boxes), sanitised alike.
     diagrams = {dg.id: dg.svg for cluster in clusters for dg in cluster_diagrams(cluster)}
     diagrams.update({dg.id: dg.svg for dg in alliance_diagrams(book.alliance)})

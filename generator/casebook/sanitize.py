@@ -46,7 +46,7 @@ _ATTRS: dict[str, set[str]] = {
     "button": {"type"},
     "col": {"span"},
     "colgroup": {"span"},
-    "span": {"data-chart"},
+    "span": {"data-chart", "data-file"},
     "figure": {"data-cb-spec"},  # a chart's Vega-Lite spec, for assets/charts.js (text in an attribute)
 }
 _SVG_ATTRS = {"viewBox", "preserveAspectRatio", "viewbox", "width", "height", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "rx", "ry",

@@ -63,7 +63,8 @@
     setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
   }
   function exportChart(box, kind) {
-    var fig = box.closest("figure.cb-chart"), id = box.getAttribute("data-chart");
+    // The file's name is the edition's (内部资料- in the internal one): data-file, else the chart's id.
+    var fig = box.closest("figure.cb-chart"), id = box.getAttribute("data-file") || box.getAttribute("data-chart");
     var got = chartSvgText(fig);
     if (kind === "svg") { save(new Blob([got.text], { type: "image/svg+xml" }), id + ".svg"); return; }
     var box2 = got.svg.viewBox.baseVal, scale = 2;
