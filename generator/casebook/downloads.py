@@ -85,7 +85,7 @@ FIELD_NOTES: dict[str, tuple[str, str, str]] = {
     "indicator_id": ("字符型", EDITORS, "指标的英文短标识，全库唯一"),
     "indicator": ("字符型", EDITORS, "指标名称，口径见网站“指标”页"),
     "year": ("字符型", FROM_SOURCE, "数据所属的四位年份；原文年份脱敏时为 *；为空表示原文未注明年份，见“时期”"),
-    "period": ("字符型", FROM_SOURCE, "原文所说的时期，如“近三年”“2019年以来”；为空表示原文未说明"),
+    "period": ("字符型", FROM_SOURCE, "原文所说的时期，如“近三年”“‘十三五’以来”；为空表示原文未说明"),
     "qualifier": ("字符型", FROM_SOURCE, "原文对数值的限定，如“超”“近”“以上”；为空表示原文是确数"),
     "value": ("数值型（脱敏处为字符 *）", FROM_SOURCE,
               f"按“单位”列的单位填写的数值；* 表示{DESENSITISED_NOTE}，不是 0；"

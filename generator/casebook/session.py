@@ -413,7 +413,9 @@ class BuildSession:
 
         started = time.perf_counter()
         found = secrets(site.public_book, site.overlay)
-        leaks = scan(built, found, public_texts(site.public_book))
+        # Public already: the source documents, and the hand-written pages beside the casebook.
+        pages = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(self.settings.docs_dir.rglob("*.md"))]
+        leaks = scan(built, found, [*public_texts(site.public_book), *pages])
         self.leak_report = (len(found), time.perf_counter() - started)
         log.info("casebook: leak check of %d secrets in %.2f s", len(found), self.leak_report[1])
         if leaks:
