@@ -79,8 +79,10 @@ def test_page_text_and_attributes_are_read_but_not_drawing_geometry(tmp_path: Pa
         ("cases/grain-store/index.html", TOWN.label, "青山镇"),  # alt, and the spec's string
         ("cases/grain-store/index.html", PADDY.label, "8367"),  # the spec's number
         ("cases/grain-store/index.html", YEAR.label, "2019年"),  # aria-label
-        ("cases/grain-store/index.html", PEOPLE.label, "30 人"),  # SVG text
     }
+    # "30 人" in the SVG is set as the site sets its own counts (a space before the unit): a small
+    # number so written is not taken for a figure (the chart's data table, value and unit in cells
+    # of their own, is where a drawn figure is found).
     # ... and never the stylesheet's 8367px, the theme's "找到 30 人", or coordinates and sizes.
 
 
@@ -280,9 +282,12 @@ LOW = [Secret("figure", "o:1", CASE, "人数（虚构）", value=Decimal(30), un
 def test_low_specificity_needs_its_unit(tmp_path: Path, secret: Secret) -> None:
     assert secret.value is not None
     number = f"{secret.value:f}"
-    for text in [f"共{number}{secret.unit}", f"共{number} {secret.unit}", f"共{number}余{secret.unit}",
+    for text in [f"共{number}{secret.unit}", f"共{number}余{secret.unit}",
                  f"共{number}多{secret.unit}", f"共{secret.value:,f}{secret.unit}"]:
         assert text_leaks(tmp_path, text, [secret]), text
+    # With a space before the unit it is set as the site's own counts are ("全部 40 个见下表"):
+    # a small number is then not taken for the figure; a specific one still is.
+    assert bool(text_leaks(tmp_path, f"共{number} {secret.unit}", [secret])) is (len(number.strip("0")) >= 3)
     # Not the figure: a bare number, a longer or a decimal one, one in a unit of another quantity.
     for text in [f"共{number}", f"第{number}页", f"共1{number}{secret.unit}", f"共{number}.5{secret.unit}",
                  f"共{number}个月", f"共{number}年", f"共{number}人次"]:

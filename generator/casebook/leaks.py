@@ -14,8 +14,8 @@ would take for it):
   plain, thousands-grouped (8,367; also with a full-width comma), with trailing zeros (8367.0),
   written with 万/亿 (0.8367万, 1.2345万), in full-width digits; on digit boundaries (8367 is not in
   18367, 8367.5 or 2.8367). A value of fewer than three significant digits (30人, 5%, 100) would
-  be found everywhere, so it counts only with a unit of its quantity after it, a space or a
-  qualifier (余/多) between allowed, or in a table (HTML, CSV, JSON, a workbook) in the cell before
+  be found everywhere, so it counts only with a unit of its quantity right after it (a qualifier
+  余/多 between allowed; in running text not a space, which is how the site sets its own counts), or in a table (HTML, CSV, JSON, a workbook) in the cell before
   the cell that holds its unit: the figure and its unit side by side, as every table the
   site publishes writes them. Written as a bare number, or with a unit of another quantity (the
   year 2019年 beside a secret head count of 2019), it is not that figure.
@@ -606,7 +606,15 @@ def _number_at(plan: _Plan, text: str, at: int, mode: _Mode, theme: list[tuple[i
         base = strip_zeros(_EXACT.multiply(_EXACT.multiply(n, magnitude), size))
         qkey: _Key = ("q", quantity, base)
         covers.append(qkey)
+        # The site's own counts are typeset with a space before the unit ("全部 40 个见下表",
+        # "5 个组团"); the source's figures, and a value typed into a case file, are not. A small
+        # number with a space before its unit in running text is taken for one of ours: otherwise a
+        # real count of 5 would refuse every clean build that says it has 5 clusters.
+        spaced = cells is None and mode in ("text", "markup") and tail.group(0)[:1] in (" ", "&")
         for i in plan.quantity.get((quantity, base), ()):
+            secret_value = plan.secrets[i].value
+            if spaced and not public and secret_value is not None and not _specific(secret_value):
+                continue
             found.setdefault(i, qkey)
     numbers = {strip_zeros(n), strip_zeros(_EXACT.multiply(n, magnitude))}
     covers += [("n", v) for v in numbers]
