@@ -440,6 +440,9 @@ def _copy_book(book: Casebook) -> Casebook:
 def _replace_text(obj: Any, loc: Path_, fills: list[NameFill]) -> Any:
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
+            if name == "note":
+                # A note says what the source wrote ("原文写作“*省*市*区”"): unmasked it would misquote.
+                continue
             value = getattr(obj, name)
             new = _replace_text(value, (*loc, name), fills)
             if new is not value:
