@@ -15,7 +15,7 @@ from .errors import emit, format_github, format_gitlab, format_json, format_text
 from .models import FILE_MODELS
 from .present import STATE_LABELS, STATES
 from .schema import combined_schema, dumps, kind_schema, write_schemas
-from .validate import load_casebook
+from .validate import Casebook, load_casebook
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,7 +73,7 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _overlay_check(overlay: Path, root: Path, book) -> tuple[str | None, list, object]:
+def _overlay_check(overlay: Path, root: Path, book: Casebook) -> tuple[str | None, list, Casebook | None]:
     """The overlay checked against the casebook: a line saying how much of it is filled in, the
     errors, and the internal edition's casebook (None when invalid)."""
     from .site import edition_book

@@ -17,7 +17,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,7 @@ from .present import (
     STATES,
     Edition,
     State,
+    StateName,
     disclosure,
     download_path,
     download_stem,
@@ -120,9 +121,9 @@ class DataFile:
 
 
 def rows(book: Casebook, d: Derived, indicator_id: str | None = None,
-         states: dict[str, State] | None = None) -> list[dict[str, Any]]:
+         states: Mapping[StateName, State] | None = None) -> list[dict[str, Any]]:
     """The table's rows; ``states``: the edition's words for a figure's state (Edition.states)."""
-    states = states or STATES
+    words: Mapping[StateName, State] = states or STATES
     out = []
     for ind_id, figures in d.figures_by_indicator.items():
         if indicator_id is not None and ind_id != indicator_id:
@@ -147,7 +148,7 @@ def rows(book: Casebook, d: Derived, indicator_id: str | None = None,
                 "qualifier": obs.qualifier or "",
                 "value": value,
                 "unit": obs.unit or (ind.unit if ind else ""),
-                "disclosure": states[disclosure(obs)].label,
+                "disclosure": words[disclosure(obs)].label,
                 # The site's words for a figure without a scope (全组团 / 全区): a blank here could be
                 # read as "unknown", and a part's figure must never pass for the whole owner's.
                 "scope": scope_text(obs, fig.owner.kind),
@@ -352,9 +353,9 @@ def _edition_mark(label: str) -> str:
     return next((f"（{e.mark}）" for e in EDITIONS.values() if e.label == label and e.mark), "")
 
 
-def _edition_states(label: str) -> dict[str, State]:
+def _edition_states(label: str) -> Mapping[StateName, State]:
     """The state words of the edition a table's label names (Table.edition is its label)."""
-    return next((e.states() for e in EDITIONS.values() if e.label == label), STATES)  # type: ignore[return-value]
+    return next((e.states() for e in EDITIONS.values() if e.label == label), STATES)
 
 
 def sheet_title(text: str, suffix: str = "") -> str:

@@ -116,7 +116,7 @@ class NameFill:
     entry: str
     masked: str
     real: str
-    field: str | None
+    field_path: str | None  # the name's `field`: only there (None: the whole file)
     filled: bool  # False: still as the skeleton wrote it
     pieces: list[str] = field(default_factory=list)  # the real text of each '*', in order
 
@@ -455,7 +455,7 @@ def _replace_text(obj: Any, loc: Path_, fills: list[NameFill]) -> Any:
         here = dotted(loc)
         text = obj
         for fill in fills:  # field-specific first, then the longest masked text first
-            if fill.field is not None and not (here == fill.field or here.startswith((fill.field + ".", fill.field + "["))):
+            if fill.field_path is not None and not (here == fill.field_path or here.startswith((fill.field_path + ".", fill.field_path + "["))):
                 continue
             if fill.masked in text:
                 text = text.replace(fill.masked, fill.real)
@@ -464,7 +464,7 @@ def _replace_text(obj: Any, loc: Path_, fills: list[NameFill]) -> Any:
 
 
 def _ordered_fills(fills: list[NameFill]) -> list[NameFill]:
-    return sorted(fills, key=lambda f: (f.field is None, -len(f.masked)))
+    return sorted(fills, key=lambda f: (f.field_path is None, -len(f.masked)))
 
 
 def internal_book(book: Casebook, overlay: Overlay) -> Casebook:

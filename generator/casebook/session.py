@@ -175,8 +175,13 @@ class BuildSession:
 
     def internal_target_refused(self, target: Path, public_site: Path) -> str | None:
         """Why the internal edition may not be written to ``target``: the public site's folder."""
-        t, p = target.resolve(), public_site.resolve()
-        if self.settings.edition == "internal" and (t == p or t.is_relative_to(p) or p.is_relative_to(t)):
+        if self.settings.edition != "internal":
+            return None
+        try:
+            t, p = target.resolve(), public_site.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: the site directory's own check says so
+            return None
+        if t == p or t.is_relative_to(p) or p.is_relative_to(t):
             return (f"内部版不能写入“{shown(target)}”：它就是、包含或在公开版网站的目录之内，真实数值会随公开版发布。"
                     "提示：省略 --site-dir（默认写入 site-internal/），或另选一个目录")
         return None
