@@ -66,7 +66,7 @@ class OverlayFigure(Base):
     value: FigureValue = F("真实数值", "这项数据的真实数值（按公开原文的单位，或写明单位）；还没有时保留 '*'。", None)
     unit: Unit | None = F("单位", "真实数值的单位；省略时按公开原文的单位。", None)
     qualifier: Qualifier | None = F("限定词", "真实数值的限定词（余、近、超……）；省略时沿用公开数据的限定词。", None)
-    year: Year | None = F("真实年份", "公开数据的年份是 '*' 时，在这里写真实年份；还没有时保留 '*'。", None)
+    year: Year | None = F("年份", "公开数据的年份是 '*' 时，在这里写真实年份（还没有时保留 '*'）；公开数据有年份时照抄，用来区分同一指标的多条数据。", None)
     real_quote: str | None = F("未脱敏原文", "未脱敏材料中的对应原文，除 * 处外与公开原文一字不差；可省略。", None)
     disclosure: Disclosure = F("公开方式", "masked（默认）：公开版显示 *；public：公开版显示真实数值（它就不再保密）；"
                                        "index：公开版显示以基年为 100 的指数，不显示真实数值（需有年份）。", "masked")
@@ -303,7 +303,10 @@ def _match_figures(overlay: Overlay, book: Casebook, loaded: LoadedFile, data: O
                  if obs.indicator == fig.indicator
                  and (fig.quote is None or _squash(obs.quote or "") == _squash(fig.quote))
                  and (fig.scope is None or (obs.scope or "") == fig.scope)
-                 and (fig.period is None or (obs.period or "") == fig.period)]
+                 and (fig.period is None or (obs.period or "") == fig.period)
+                 # A year tells figures of one indicator apart; a masked one is what is filled in.
+                 and (fig.year is None or fig.year == DESENSITISED or obs.year in (DESENSITISED, None)
+                      or obs.year == fig.year)]
         if not found:
             err(loaded, loc, f"在公开案例文件 {case_file} 中找不到对应的数据（指标 {fig.indicator}"
                              f"{'，原文“' + fig.quote + '”' if fig.quote else ''}）。"
@@ -350,7 +353,7 @@ def _match_figures(overlay: Overlay, book: Casebook, loaded: LoadedFile, data: O
             qualifier = fv.qualifier or fig.qualifier or obs.qualifier
             value = ParsedFigure(convert(fv.value, unit, ind.unit), ind.unit, qualifier)
         year: int | None = None
-        if fig.year is not None and fig.year != DESENSITISED:
+        if fig.year is not None and fig.year != DESENSITISED and obs.year != fig.year:
             if not year_masked:
                 err(loaded, (*loc, "year"), f"公开数据的年份是“{year_text(obs.year)}”，不是 *。提示：删去 year")
                 continue
@@ -595,6 +598,8 @@ def skeleton(book: Casebook, rel: str, owner: str, model: BaseModel) -> str | No
             entry.append(f"    scope: {_yaml_text(obs.scope)}")
         if obs.period:
             entry.append(f"    period: {_yaml_text(obs.period)}")
+        if isinstance(obs.year, int):
+            entry.append(f"    year: {obs.year}  # 公开的年份，用来找到这条数据，不要改")
         if masked_value:
             entry.append("    value: '*'")
         if obs.quote:
