@@ -41,12 +41,17 @@ messages = []
 class Grab(logging.Handler):
     def emit(self, record):
         messages.append(record.getMessage())
-logging.getLogger("mkdocs.plugins.casebook").addHandler(Grab())
+for name in ("mkdocs.plugins.casebook", "casebook"):  # the plugin's logger, and the build session's
+    logging.getLogger(name).addHandler(Grab())
+logging.getLogger("casebook").setLevel(logging.INFO)
 start = time.perf_counter()
 build(Path(sys.argv[1]), Path(sys.argv[2]), verbose=True)
 total = time.perf_counter() - start
 # The build's own peak plus its helper process's (downloads): an upper bound of what it held at once.
-print(json.dumps({"total": total, "log": messages,
+self_use, child_use = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+# CPU seconds of the build and its helper process: steadier than the wall clock on a shared machine.
+cpu = self_use.ru_utime + self_use.ru_stime + child_use.ru_utime + child_use.ru_stime
+print(json.dumps({"total": total, "log": messages, "cpu": cpu,
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                                + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
 """

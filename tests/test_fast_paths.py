@@ -8,7 +8,9 @@ give, for the whole class of input each one takes (虚构 data only):
 - loader: a file read back from the build cache has its positions only when a message asks, and
   they are the parser's;
 - validate: the walk over models skips only fields that cannot hold one, and a cached clean check
-  of a file's quotes is not reused once the file changes.
+  of a file's quotes is not reused once the file changes;
+- the model cache: a file validated clean before is built from the cache without validation, and is
+  exactly the validated model (every file of every casebook); a damaged entry is validated again.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from pydantic import BaseModel
 from casebook import figures, sanitize
 from casebook.figures import FigureError, parse_figure, quote_figures, strip_zeros
 from casebook.loader import load_file
+from casebook.models import FILE_MODELS
 from casebook.store import Store
-from casebook.validate import _walk, load_casebook
+from casebook.validate import _cached_model, _walk, file_kind, load_casebook
 
 from helpers import CLUSTER, line_of, replace
 
@@ -325,3 +328,113 @@ def test_the_walk_finds_every_model(tmp_path, monkeypatch):
             assert [(loc, id(m)) for loc, m in _walk(top)] == [(loc, id(m)) for loc, m in want]
             models += len(want)
     assert models > 500  # every kind of model, nested ones included
+
+
+# --------------------------------------------------------------------------- validated models, cached
+
+
+def _exact(a: Any, b: Any, where: str = "") -> None:
+    """``a`` and ``b`` are the same values of the same types all the way down: models with the same
+    fields in the same order and the same fields set, Decimals with the same digits and exponent."""
+    assert type(a) is type(b), where
+    if isinstance(a, BaseModel):
+        assert list(a.__dict__) == list(b.__dict__), where
+        assert a.model_fields_set == b.model_fields_set, where
+        assert a.__pydantic_extra__ == b.__pydantic_extra__ and a.__pydantic_private__ == b.__pydantic_private__
+        for name in a.__dict__:
+            _exact(a.__dict__[name], b.__dict__[name], f"{where}.{name}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _exact(x, y, f"{where}[{i}]")
+    elif isinstance(a, figures.ParsedFigure):
+        _exact(a.value, b.value, f"{where}.value")
+        assert (a.unit, a.qualifier) == (b.unit, b.qualifier), where
+    elif isinstance(a, Decimal):
+        assert a.as_tuple() == b.as_tuple(), where
+    else:
+        assert not isinstance(a, dict | tuple | set), f"{where}: a {type(a).__name__} (compare it in full here)"
+        assert a == b, where
+
+
+def _tops(book: Any) -> dict[str, Any]:
+    return {**{f"cluster:{k}": v for k, v in book.clusters.items()}, **{f"lesson:{k}": v for k, v in book.lessons.items()},
+            **{f"indicator:{k}": v for k, v in book.indicators.items()},
+            **{f"source:{k}": v for k, v in book.sources.items()},
+            **({"alliance": book.alliance} if book.alliance is not None else {})}
+
+
+def _casebooks(tmp_path: Path) -> list[Path]:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synthetic import write_casebook
+
+    return [ROOT / "cases", FICTIONAL, Path(__file__).parent / "fixtures" / "fictional_figures",
+            write_casebook(tmp_path / "synthetic", 12)]
+
+
+def test_a_model_read_back_from_the_cache_is_the_validated_one(tmp_path):
+    """Every file of every casebook: the model built from the cache, without validation, is exactly
+    the validated one, before the cross-check (as kept) and after it (figures in catalogue units)."""
+    for n, root in enumerate(_casebooks(tmp_path)):
+        store = Store(tmp_path / f"cache-{n}.sqlite")
+        plain, plain_errors = load_casebook(root, None)
+        _, first_errors = load_casebook(root, store)  # validated, and kept
+        store.commit()
+        again, again_errors = load_casebook(root, store)  # built from the cache
+        assert plain_errors == first_errors == again_errors == [], (root, plain_errors[:3])
+        for display, loaded in again.files.items():
+            assert loaded._packed_data is not None, f"{display}: its data was read, though its model is cached"
+        models = 0
+        for name, model in _tops(plain).items():
+            _exact(model, _tops(again)[name], f"{root.name}:{name}")
+            assert model.model_dump_json() == _tops(again)[name].model_dump_json()
+            models += 1
+        assert models >= 5
+        # Before the cross-check: each file's cached model is its validated model.
+        for display, loaded in again.files.items():
+            fresh, _ = load_file(loaded.path, display)
+            cls = FILE_MODELS[file_kind(loaded.path.relative_to(root))]  # type: ignore[index]
+            cached = _cached_model(store, loaded, cls)
+            assert cached is not None, display
+            _exact(cls.model_validate(fresh.data), cached, display)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "unknown class", "a field missing", "a foreign class", "emptied"])
+def test_a_damaged_cached_model_is_validated_again(tmp_path, book, damage):
+    import sqlite3
+
+    store_path = tmp_path / "cache.sqlite"
+    store = Store(store_path)
+    plain, _ = load_casebook(book, None)
+    load_casebook(book, store)
+    store.commit()
+    db = sqlite3.connect(store_path)
+    rows = db.execute("SELECT key, value FROM entries WHERE ns = 'model'").fetchall()
+    assert rows
+    for key, value in rows:
+        text = bytes(value).decode()
+        text = {"garbage": text[: len(text) // 2], "unknown class": text.replace('"":"Cluster"', '"":"Nothing"'),
+                "a field missing": text.replace('"summary":', '"summery":'),
+                "a foreign class": text.replace('"":"Cluster"', '"":"BaseModel"'), "emptied": "{}"}[damage]
+        db.execute("UPDATE entries SET value = ? WHERE ns = 'model' AND key = ?", (text.encode(), key))
+    db.commit()
+    db.close()
+    again, errors = load_casebook(book, Store(store_path))
+    assert errors == []
+    for name, model in _tops(plain).items():
+        _exact(model, _tops(again)[name], name)
+
+
+def test_a_file_that_fails_is_never_taken_from_the_model_cache(tmp_path, book):
+    """An edit that breaks a file validated clean before, and a placeholder left in: every message,
+    as the plain path gives them (the cache is keyed by the file's bytes)."""
+    store = Store(tmp_path / "cache.sqlite")
+    assert load_casebook(book, store)[1] == []
+    store.commit()
+    replace(book, CLUSTER, "value: 138", "value: -138")
+    replace(book, CLUSTER, "summary: ", "summary: 【待填写】")
+    _, plain = load_casebook(book, None)
+    _, cached = load_casebook(book, store)
+    assert plain == cached and len(plain) >= 1

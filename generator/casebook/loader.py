@@ -58,15 +58,37 @@ class LoadedFile:
     casebook was a large part of a rebuild in which nothing is wrong."""
 
     def __init__(self, path: Path, display: str, data: Any = None, positions: dict[Path_, Pos] | None = None,
-                 key_positions: dict[Path_, Pos] | None = None, packed: str | None = None) -> None:
+                 key_positions: dict[Path_, Pos] | None = None, packed: str | None = None,
+                 packed_data: str | None = None) -> None:
         self.path = path
         self.display = display  # the path as shown in messages
-        self.data = data
+        self._data = data
+        # The data as cached JSON, not yet read: a file whose validated model is cached too is never
+        # looked into (validate._cached_model), and decoding a thousand files' data was most of a no-op.
+        self._packed_data = packed_data
         empty = packed is None
         self._positions = {} if positions is None and empty else positions  # where each value starts
         self._key_positions = {} if key_positions is None and empty else key_positions  # where each key starts
         self._packed = packed  # both tables as cached (see _cache_body), not yet read
         self.digest = ""  # the build cache's key for this file's bytes, when it went through the cache
+
+    @property
+    def data(self) -> Any:
+        if self._packed_data is not None:
+            packed, self._packed_data = self._packed_data, None
+            self._data = json.loads(packed)
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data, self._packed_data = value, None
+
+    @property
+    def has_data(self) -> bool:
+        """Whether the file could be read at all (its data is not None), without reading the data."""
+        if self._packed_data is not None:
+            return self._packed_data != "null"
+        return self._data is not None
 
     @property
     def positions(self) -> dict[Path_, Pos]:
@@ -607,29 +629,30 @@ def _read(path: Path, display: str, cache: Store | None) -> tuple[LoadedFile, li
     return load_text(text, display, path)
 
 
+_CACHE_FORMAT = "casebook-file-2"
+
+
 def _cache_body(loaded: LoadedFile, errors: list[CaseError]) -> str:
-    """Two JSON documents on two lines: the data and errors, read on every build, then the
-    positions, read only when a message needs one (JSON text never holds a raw line break)."""
-    head = {
-        "data": loaded.data,
-        "errors": [[e.file, e.line, e.column, e.field, e.message, e.label] for e in errors],
-    }
+    """Four lines (JSON text never holds a raw line break): the format, the errors, read on every
+    build; the data, read only when the file's model is not cached (validate); the positions, read
+    only when a message needs one."""
+    errors_json = [[e.file, e.line, e.column, e.field, e.message, e.label] for e in errors]
     tail = {
         "positions": [[list(loc), p.line, p.column] for loc, p in loaded.positions.items()],
         "keys": [[list(loc), p.line, p.column] for loc, p in loaded.key_positions.items()],
     }
-    return json.dumps(head, ensure_ascii=False) + "\n" + json.dumps(tail, ensure_ascii=False)
+    return "\n".join([_CACHE_FORMAT, json.dumps(errors_json, ensure_ascii=False),
+                      json.dumps(loaded.data, ensure_ascii=False), json.dumps(tail, ensure_ascii=False)])
 
 
 def _cache_read(text: str | None, path: Path, display: str) -> tuple[LoadedFile, list[CaseError]] | None:
     if text is None:
         return None
-    head, newline, tail = text.partition("\n")
-    if not newline:
-        return None
+    parts = text.split("\n")
+    if len(parts) != 4 or parts[0] != _CACHE_FORMAT:
+        return None  # written by another version, or damaged: parsed again
     try:
-        body = json.loads(head)
-        loaded = LoadedFile(path, display, body["data"], packed=tail)
-        return loaded, [CaseError(*e) for e in body["errors"]]
-    except (OSError, ValueError, KeyError, TypeError):
+        errors = [CaseError(*e) for e in json.loads(parts[1])]
+    except (ValueError, TypeError):
         return None
+    return LoadedFile(path, display, packed=parts[3], packed_data=parts[2]), errors

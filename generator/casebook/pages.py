@@ -10,6 +10,7 @@ URLs come from the paths (present.page_url), titles are plain text wherever they
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -148,7 +149,7 @@ def _reference() -> str:
 
 
 KINDS: Sequence[PageKind] = (
-    PageKind("home", "home.md.j2", _fixed("home"), lambda ctx, _: SITE_NAME, EVERY_BUILD,
+    PageKind("home", "home.md.j2", _fixed("home"), lambda ctx, _: SITE_NAME, _every_cluster,
              context=lambda ctx, _: {"clusters": ctx.clusters, "lessons": ctx.lessons}, nav="首页"),
     PageKind("alliance", "alliance.md.j2", _fixed("alliance"), lambda ctx, _: _alliance(ctx).name, _structure,
              context=lambda ctx, _: {"alliance": ctx.book.alliance, "lessons_here": ctx.d.lessons_for(ALLIANCE)},
@@ -171,13 +172,14 @@ KINDS: Sequence[PageKind] = (
              context=lambda ctx, _: {"clusters": ctx.clusters}, nav="title"),
     PageKind("lessons", "lessons.md.j2", _fixed("lessons"), lambda ctx, _: "经验启示", _structure,
              context=lambda ctx, _: {"lessons": ctx.lessons}, nav="title"),
-    PageKind("indicators", "indicators.md.j2", _fixed("indicators"), lambda ctx, _: "指标", EVERY_BUILD, nav="title"),
+    PageKind("indicators", "indicators.md.j2", _fixed("indicators"), lambda ctx, _: "指标", _every_cluster,
+             nav="title"),
     PageKind("indicator", "indicator.md.j2", lambda ind: present.indicator_path(ind.id), lambda ctx, ind: ind.name,
              _indicator_material,
              context=lambda ctx, ind: {"indicator": ind, "figures": ctx.d.figures_by_indicator.get(ind.id, []),
                                        "charts": ctx.charts[f"indicators/{ind.id}"]},
              each=lambda ctx: ctx.book.indicators.values()),
-    PageKind("completeness", "completeness.md.j2", _fixed("completeness"), lambda ctx, _: "数据完整度", EVERY_BUILD,
+    PageKind("completeness", "completeness.md.j2", _fixed("completeness"), lambda ctx, _: "数据完整度", _every_cluster,
              context=_completeness, nav="title"),
     PageKind("tags", "tags.md.j2", _fixed("tags"), lambda ctx, _: "标签", _structure,
              context=lambda ctx, _: {"clusters": ctx.clusters}, nav="title"),
@@ -194,7 +196,14 @@ class PlannedPage:
     url: str
     title: str
     key: str | None
-    context: dict[str, Any]
+    make_context: Callable[[], dict[str, Any]]
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """What the page's template reads: made only when the page is rendered (a page taken from
+        the cache by its key needs none, and some — the completeness grid, the comparison — read
+        every figure of the casebook)."""
+        return self.make_context()
 
 
 def planned_pages(ctx: Context, kinds: Sequence[PageKind] = KINDS) -> tuple[list[PlannedPage], list[Any]]:
@@ -209,7 +218,7 @@ def planned_pages(ctx: Context, kinds: Sequence[PageKind] = KINDS) -> tuple[list
         for item in items:
             path = kind.path(item)
             made.append(PlannedPage(kind, path, present.page_url(path), kind.title(ctx, item), kind.key(ctx, item),
-                                    kind.context(ctx, item)))
+                                    functools.partial(kind.context, ctx, item)))
         pages += made
         label = kind.nav(ctx) if callable(kind.nav) else kind.nav
         if label is None or not kind.nav_when(ctx):

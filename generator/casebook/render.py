@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -235,15 +236,17 @@ class _Renderer:
     def source(self, ref: str | None) -> SourceLink | None:
         return present.source_link(self.book.sources, ref)
 
-    def add(self, template: str, path: str, url: str, title: str, key: str | None = None, **ctx: Any) -> None:
+    def add(self, template: str, path: str, url: str, title: str, key: str | None = None,
+            context: Callable[[], dict[str, Any]] = dict) -> None:
         """Render a page; with ``key`` (what the page is made from, beyond the casebook-wide data),
-        a page rendered before from the same material is taken from the cache."""
+        a page rendered before from the same material is taken from the cache. ``context``: what
+        the template reads besides the casebook, made only when the page is rendered."""
         full_key = content_hash(self.shared_key, template, path, url, title, key) if key is not None else None
         content = self.cache.get(full_key) if full_key else None
         if content is None:
             content = self.env.get_template(template).render(
                 book=self.book, d=self.d, page_url=url, title=title, source=self.source,
-                indicators=self.book.indicators, **ctx)
+                indicators=self.book.indicators, **context())
             if full_key:
                 self.cache.put(full_key, content)
         self.pages.append(SitePage(path, url, plain_title(title), content))
@@ -285,7 +288,7 @@ def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRend
             r.pages.append(SitePage(page.path, page.url, plain_title(page.title), page.kind.markdown()))
         else:
             assert page.kind.template is not None
-            r.add(page.kind.template, page.path, page.url, page.title, key=page.key, **page.context)
+            r.add(page.kind.template, page.path, page.url, page.title, key=page.key, context=page.make_context)
     # Each chart's spec and data download beside it (downloads/charts/), written as the host writes assets.
     chart_assets = [SiteAsset(path, data) for path, data in chart_files(all_charts, edition.file_mark, edition.states())]
     # Diagrams (industry chains) ride in the chart slots: drawn each build (a few boxes), sanitised alike.

@@ -7,6 +7,7 @@ exactly, so later stages only ever see a number in the catalogue unit, ``"*"`` o
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import functools
 import json
@@ -679,6 +680,132 @@ def _check_duplicate_observations(ck: _Checker, loaded: LoadedFile, model: Any, 
             seen[key] = i
 
 
+# --------------------------------------------------------------------------- validated models, cached
+
+
+class _Unpackable(Exception):
+    """A value the model cache does not know how to keep (the file is validated each build)."""
+
+
+@functools.cache
+def _model_classes() -> dict[str, type[BaseModel]]:
+    """The case files' model classes by name: the only classes a cache entry may name, so an entry
+    (damaged, or written by another version) can never make anything but a case model."""
+    from . import models
+
+    out: dict[str, type[BaseModel]] = {}
+    stack: list[type[BaseModel]] = [models.Base]
+    while stack:
+        sub: type[BaseModel]
+        for sub in stack.pop().__subclasses__():
+            if sub.__module__ == models.__name__:
+                out[sub.__name__] = sub
+            stack.append(sub)
+    return out
+
+
+@functools.cache
+def _plain_construct(cls: type[BaseModel]) -> bool:
+    """Whether model_construct, given every field by name, only sets the instance's dictionaries
+    (no alias, no extra fields kept, no post-init): then the cache sets them itself, at a fifth of
+    the cost, to the very values model_construct would."""
+    return (not cls.__pydantic_post_init__ and not cls.__pydantic_root_model__
+            and cls.model_config.get("extra") != "allow"
+            and all(f.alias is None and f.validation_alias is None for f in cls.__pydantic_fields__.values()))
+
+
+@functools.cache
+def _field_names(cls: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(cls.__pydantic_fields__)
+
+
+# A cached model is JSON whose objects are the models' own field dictionaries, each marked with its
+# class under the key "" (no field is named so) and the fields the file set under "~": json.loads
+# builds every model bottom-up as it reads (object_hook), with no walk of its own.
+_CLASS, _SET, _FIGURE, _DECIMAL, _DATE = "", "~", "#figure", "#decimal", "#date"
+
+
+def _pack(value: Any) -> Any:
+    """A validated model as JSON, every value exactly as validation left it (a Decimal by its
+    str(), which keeps its digits and exponent)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, BaseModel):
+        if type(value) is not _model_classes().get(type(value).__name__):
+            raise _Unpackable(type(value).__name__)
+        return {**{k: _pack(v) for k, v in value.__dict__.items()}, _CLASS: type(value).__name__,
+                _SET: sorted(value.model_fields_set)}
+    if isinstance(value, list):
+        return [_pack(v) for v in value]
+    if isinstance(value, ParsedFigure):
+        return {_CLASS: _FIGURE, "value": _pack(value.value), "unit": value.unit, "qualifier": value.qualifier}
+    if isinstance(value, Decimal):
+        return {_CLASS: _DECIMAL, "text": str(value)}
+    if type(value) is datetime.date:
+        return {_CLASS: _DATE, "text": value.isoformat()}
+    raise _Unpackable(type(value).__name__)  # a dict, a tuple, …: nothing a case model holds today
+
+
+def _unpack_object(obj: dict[str, Any]) -> Any:
+    """One JSON object of a cached model, its members already built (json.loads' object_hook)."""
+    kind = obj.pop(_CLASS)
+    if kind == _FIGURE:
+        return ParsedFigure(obj["value"], obj["unit"], obj["qualifier"])
+    if kind == _DECIMAL:
+        return Decimal(obj["text"])
+    if kind == _DATE:
+        return datetime.date.fromisoformat(obj["text"])
+    cls = _model_classes()[kind]
+    fields_set = set(obj.pop(_SET))
+    if tuple(obj) != _field_names(cls):
+        raise _Unpackable(kind)  # written by a version with other fields
+    if not _plain_construct(cls):
+        return cls.model_construct(fields_set, **obj)
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", obj)
+    object.__setattr__(model, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
+
+
+def _unpack(text: str) -> Any:
+    """The model _pack kept, built without validating it again: validation made exactly these
+    values from exactly these bytes, with this code (the entry's key)."""
+    return json.loads(text, object_hook=_unpack_object)
+
+
+def _model_key(loaded: LoadedFile, model_cls: type[BaseModel]) -> str:
+    # The loader's key stands for the file's bytes, its path and the code that validates them.
+    return content_hash("model", loaded.digest, model_cls.__name__)
+
+
+def _cached_model(cache: Store | None, loaded: LoadedFile, model_cls: type[BaseModel]) -> BaseModel | None:
+    """The validated model of a file validated clean before (same bytes, path and code), or None."""
+    if cache is None or not loaded.digest:
+        return None
+    text = cache.get_text("model", _model_key(loaded, model_cls))
+    if text is None:
+        return None
+    try:
+        model = _unpack(text)
+    except (ValueError, KeyError, TypeError, ArithmeticError, _Unpackable):
+        return None  # a damaged entry: validated again, never a crash
+    return model if type(model) is model_cls else None
+
+
+def _keep_model(cache: Store | None, loaded: LoadedFile, model: BaseModel) -> None:
+    """Keep a model that validated clean (no placeholder), before the cross-check resolves its
+    figures: the cross-check reads the other files too, and runs on the kept model each build."""
+    if cache is None or not loaded.digest:
+        return
+    try:
+        body = json.dumps(_pack(model), ensure_ascii=False, separators=(",", ":"))
+    except _Unpackable:
+        return
+    cache.put("model", _model_key(loaded, type(model)), body)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -715,12 +842,16 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
         errors.extend(file_errors)
         if file_errors:
             book.failed_kinds.add(kind)
-        if loaded.data is None:
+        if not loaded.has_data:
             # Unreadable: its ids are unknown, so unknown references elsewhere prove nothing yet.
             book.unreadable = True
             book.invalid_ids.add(path.stem)
             continue
         model_cls = FILE_MODELS[kind]
+        cached = _cached_model(cache, loaded, model_cls)
+        if cached is not None:  # validated clean before, placeholders and all: nothing to report again
+            parsed.append((loaded, kind, cached))
+            continue
         holes = list(_placeholders(loaded.data))
         for loc in holes:
             pos = loaded.pos(loc)
@@ -743,6 +874,7 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
             book.failed_kinds.add(kind)
             book.invalid_ids.update(_raw_ids(loaded.data))
             continue
+        _keep_model(cache, loaded, model)
         parsed.append((loaded, kind, model))
     parsed.sort(key=lambda item: ("sources", "indicators").index(item[1]) if item[1] in ("sources", "indicators") else 2)
     if not book.files and not errors:
