@@ -103,3 +103,30 @@ def test_serve_shows_a_broken_hand_written_page_and_recovers(tmp_path):
         wait_for(home, "虚构", 30, "the preview to recover once the file was gone", lacks="cb-preview-errors")
     finally:
         stop(proc)
+
+
+def test_an_open_page_reloads_itself_after_a_save_and_shows_errors(tmp_path, browser):
+    """In a real browser: the preview's page follows saves without a manual reload (its reload script
+    asks the preview itself, no other host), and a broken file's error shows over the page."""
+    project = make_project(tmp_path, FICTIONAL)
+    proc, port = start_serve(project)
+    base = f"http://127.0.0.1:{port}"
+    url = f"{base}/cases/fictional-a/"
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        wait_for(url, "虚构的测试组团", 60, "the preview to start")
+        page.goto(url)
+        case = project / "cases" / "clusters" / "fictional-a.yaml"
+        good = case.read_text(encoding="utf-8")
+        case.write_text(good.replace("虚构的测试组团", "改过的虚构测试组团"), encoding="utf-8")
+        page.wait_for_function("document.body.innerText.includes('改过的虚构测试组团')", timeout=30_000)
+        case.write_text(good.replace("value: 52", "value: <script>alert(1)</script>", 1), encoding="utf-8")
+        page.wait_for_selector(".cb-preview-errors", timeout=30_000)
+        assert "fictional-a.yaml:" in page.inner_text(".cb-preview-errors")
+        assert "<script>alert(1)</script>" in page.inner_text(".cb-preview-errors"), "shown as text"
+        assert [r for r in requests if not r.startswith(base)] == []
+    finally:
+        page.close()
+        stop(proc)

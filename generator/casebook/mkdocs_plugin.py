@@ -83,7 +83,8 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         except Exception as exc:  # the library's own errors, in Chinese, with file:line:col
             raise PluginError(str(exc)) from exc
         config.docs_dir = str(self.session.docs_dir)
-        config.markdown_extensions.append(HtmlBlocks(self.session.wants_stash))
+        # Through the plugin, not the session: the resident preview hands the plugin a new session.
+        config.markdown_extensions.append(HtmlBlocks(self._wants_stash))
         _relieve_material_search(config)
         if config.nav is None:
             config.nav = site.nav + content_nav(Path(config.docs_dir), site.section_pages,
@@ -101,6 +102,9 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         config.extra.update(self.session.theme_extra())  # the footer, for theme_overrides/main.html
         return config
 
+    def _wants_stash(self) -> bool:
+        return self.session is not None and self.session.wants_stash()
+
     def on_files(self, files: Files, config) -> Files:
         assert self.session is not None
         hand_written = [(f.src_uri, Path(f.abs_src_path)) for f in files.documentation_pages() if f.abs_src_path]
@@ -108,6 +112,9 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
                     [config.extra_css, [str(j) for j in config.extra_javascript], config.extra],
                     [version("mkdocs"), version("mkdocs-material")]]
         plan = self.session.plan(hand_written, host_key)
+        # Kept for the resident preview, which plans its updates against the same host state.
+        self._hand_written, self._host_key = hand_written, host_key
+        self._generated_uris = {item.path for item in plan.files}
         for item in plan.files:
             made = _GeneratedFile.generated(config, item.path, content=item.content)
             assert isinstance(made, _GeneratedFile)  # annotated as File, though it builds cls(...)
@@ -126,7 +133,12 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         for item in _nav_items(nav.items):
             if item.title is not None:
                 item.title = self.session.plain_title(item.title)
+        self._nav = nav
         return nav
+
+    def on_env(self, env, config, files):
+        self._env = env  # the theme's templates, for the resident preview's page updates
+        return env
 
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         assert self.session is not None
@@ -331,16 +343,146 @@ def _reason(exc: BaseException, site: Path | None = None) -> str:
 
 def serve(config_file: Path, cases: Path | None = None, dev_addr: str = "127.0.0.1:8000",
           overlay: Path | None = None) -> None:
-    """Live preview: rebuilds when a page, template or case file changes, and reloads the browser.
-    MkDocs loads the settings afresh for each rebuild; ``cases`` reaches each one's session through
-    the preview's state, which lives as long as the server."""
-    from mkdocs.commands.serve import serve as mkdocs_serve
+    """Live preview (casebook.preview): one resident build; a saved case file re-renders only the
+    pages made from it, and the browser reloads. ``cases``/``overlay`` reach every rebuild's
+    session through the preview's state, which lives as long as the server."""
+    from .preview import serve as serve_preview
+    from .session import error_banner
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-    _quiet_mkdocs_logging(True)
+    _quiet_mkdocs_logging(False)
+    logging.getLogger("casebook").setLevel(logging.INFO)
+    if not any(getattr(h, "_casebook", False) for h in logging.getLogger("casebook").handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(_SafeFormatter("%(levelname)-7s -  %(message)s"))
+        handler._casebook = True  # type: ignore[attr-defined]
+        logging.getLogger("casebook").addHandler(handler)
+    host, _, port = dev_addr.rpartition(":")
     PREVIEW.active, PREVIEW.cases = True, Path(cases).resolve() if cases is not None else None
     PREVIEW.overlay = Path(overlay).resolve() if overlay is not None else None
     try:
-        mkdocs_serve(str(config_file), livereload=True, dev_addr=dev_addr)
+        serve_preview(Resident(Path(config_file)), host or "127.0.0.1", int(port), banner_html=error_banner)
     finally:
         PREVIEW.active, PREVIEW.cases, PREVIEW.overlay = False, None, None
+
+
+class Resident:
+    """The resident preview's MkDocs side (casebook.preview.Host). The first build is MkDocs'
+    own, into a folder of the preview's; its settings, files, navigation and theme environment are
+    kept. After a saved case file, a new session validates and renders the casebook (its caches
+    make that the unchanged pages' cost), plans against the kept host state, and only the files
+    whose content changed are converted and written, through MkDocs' own page steps and the same
+    hooks as a build, so each is byte for byte what a full build writes. Anything that every page
+    shows (navigation, settings, theme, hand-written pages, a page added or gone) means a full
+    build into a fresh folder, swapped in when done."""
+
+    def __init__(self, config_file: Path) -> None:
+        self.config_file = config_file
+        self.site_dir: Path | None = None
+        self.session: BuildSession | None = None
+        self.plugin: CasebookPlugin | None = None
+        self.config: MkDocsConfig | None = None
+        self._pending: BuildSession | None = None
+        self._errors: list[str] = []
+        self.last = ""  # how the last update went: "full", "pages" (and how many) or "errors"
+
+    def build(self) -> Path:
+        import shutil
+        import tempfile
+
+        from mkdocs.commands.build import build as mkdocs_build
+        from mkdocs.config import load_config
+
+        site_dir = Path(tempfile.mkdtemp(prefix="casebook-preview-"))
+        try:
+            config = load_config(str(self.config_file), site_dir=str(site_dir))
+            plugin = config.plugins.get("casebook")
+            if not isinstance(plugin, CasebookPlugin):
+                raise PluginError("mkdocs.yml 中没有 casebook 插件。提示：在 plugins 下加上 - casebook")
+            session = BuildSession(settings(config))
+            plugin.use(session)
+            mkdocs_build(config)
+        except BaseException:
+            shutil.rmtree(site_dir, ignore_errors=True)
+            raise
+        old, self.site_dir = self.site_dir, site_dir
+        self.config, self.plugin, self.session, self._errors = config, plugin, session, []
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        self.last = "full"
+        return site_dir
+
+    def _cases_only(self, changed: set[Path]) -> bool:
+        assert self.session is not None
+        s = self.session.settings
+        roots = [s.cases, *([s.overlay] if s.overlay is not None else [])]
+        return all(any(p.is_relative_to(r) for r in roots) for p in changed)
+
+    def update(self, changed: set[Path]) -> Path:
+        from mkdocs.commands.build import _build_page, _populate_page
+
+        from .colophon import EXTRA_KEY
+
+        old, config, plugin = self.session, self.config, self.plugin
+        if old is None or config is None or plugin is None or self.site_dir is None:
+            return self.build()
+        if old.errors or not self._cases_only(changed):
+            return self.build()
+        new = BuildSession(old.settings)
+        new.previous = old.manifest  # what the served site was made from: pages, search documents
+        site = new.prepare(self.site_dir)
+        if new.errors:  # the last good site stays served, the errors over it
+            new.abort()
+            self._errors, self.last = new.errors, "errors"
+            return self.site_dir
+        self._errors = []
+        nav = site.nav + content_nav(Path(config.docs_dir), site.section_pages, {p.path: p.title for p in site.pages})
+        same_host = (nav == config.nav and new.theme_extra()[EXTRA_KEY] == config.extra.get(EXTRA_KEY)
+                     and all(css in config.extra_css for css in site.stylesheets)
+                     and all(js in [str(j) for j in config.extra_javascript] for js in site.scripts))
+        plan = new.plan(plugin._hand_written, plugin._host_key) if same_host else None
+        if plan is None or plan.full or {item.path for item in plan.files} != plugin._generated_uris:
+            new.abort()
+            return self.build()
+        by_uri = {f.src_uri: f for f in plugin._files}
+        pages = []
+        plugin.use(new)
+        for item in plan.files:
+            if item.unchanged:
+                continue
+            file = by_uri[item.path]
+            file.content_bytes = item.content if isinstance(item.content, bytes) else item.content.encode("utf-8")
+            if file.is_documentation_page() and file.page is not None:
+                pages.append(file.page)
+            else:
+                file.copy_file()
+        for page in pages:
+            _populate_page(page, config, plugin._files)
+        doc_files = plugin._files.documentation_pages()
+        for page in pages:
+            _build_page(page, config, doc_files, plugin._nav, plugin._env)
+        self._pending, self.last = new, f"pages {len(pages)}"
+        return self.site_dir
+
+    def finish(self) -> None:
+        new, self._pending = self._pending, None
+        if new is None or self.plugin is None or self.site_dir is None:
+            return
+        new.finish(self.site_dir, [f.src_uri for f in self.plugin._files.documentation_pages()])
+        self.session = new
+
+    def errors(self) -> tuple[list[str], bool]:
+        return self._errors, True
+
+    def watched(self) -> list[Path]:
+        if self.session is None or self.config is None:
+            return [self.config_file]
+        s = self.session.settings
+        extra = [s.docs_dir, *([s.overrides] if s.overrides is not None else [])]
+        return [self.config_file, *self.session.watched(), *extra]
+
+    def close(self) -> None:
+        import shutil
+
+        if self.site_dir is not None:
+            shutil.rmtree(self.site_dir, ignore_errors=True)

@@ -468,7 +468,8 @@ def _write_search(session: BuildSession, site_dir: Path) -> None:
              stats["bytes"] / 1e6)
 
 
-def _show_errors(site_dir: Path, errors: list[str], last_good: bool) -> None:
+def error_banner(errors: list[str], last_good: bool) -> str:
+    """The preview's errors as one block of HTML laid over a page, every line escaped."""
     from markupsafe import escape
 
     items = "".join(f"<li>{escape(e)}</li>" for e in errors[:200])
@@ -478,6 +479,11 @@ def _show_errors(site_dir: Path, errors: list[str], last_good: bool) -> None:
               'font-size:.8rem;max-height:50vh;overflow:auto"><strong>案例文件有错误，网站未更新。'
               f'{"下面显示的是上一次正确的版本；" if last_good else ""}修正并保存后会自动刷新。</strong>'
               f'<ul style="margin:.4rem 0 0 1rem">{items}</ul>{more}</div>')
+    return banner
+
+
+def _show_errors(site_dir: Path, errors: list[str], last_good: bool) -> None:
+    banner = error_banner(errors, last_good)
     for page in site_dir.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         at = html.find(">", html.find("<body")) + 1 if "<body" in html else 0

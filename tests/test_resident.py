@@ -1,0 +1,117 @@
+"""The resident preview (`casebook serve`, mkdocs_plugin.Resident): after a saved case file only the
+pages made from it are converted and written, and the served site is then exactly what a full build
+gives; what every page shows means a full build; a broken file keeps the last good site (FICTIONAL
+casebooks only)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from casebook.mkdocs_plugin import Resident
+from casebook.session import PREVIEW
+from test_incremental import FIGURES, edit_beta
+
+from sitebuild import build_project, make_project, tree_digest
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    cases = tmp_path / "src"
+    shutil.copytree(FIGURES, cases)
+    return make_project(tmp_path, cases)
+
+
+@pytest.fixture
+def resident(project, monkeypatch):
+    monkeypatch.chdir(project)
+    PREVIEW.active = True
+    host = Resident(project / "mkdocs.yml")
+    try:
+        yield host
+    finally:
+        host.close()
+        PREVIEW.active = False
+        PREVIEW.last_good.clear()
+
+
+def full_build(project: Path, tmp: Path) -> str:
+    return tree_digest(build_project(project, tmp / "fresh-site", cache_dir=tmp / "fresh-cache"))
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def update(host: Resident, *paths: Path) -> Path:
+    root = host.update(set(paths))
+    host.finish()
+    return root
+
+
+CLUSTER = "clusters/fictional-alpha.yaml"
+# Edits of the case files, each with how the preview is expected to take it: only the pages made
+# from the file ("pages"), or a full build because every page shows what changed ("full").
+EDITS = {
+    "figure": ("clusters/fictional-beta.yaml", "value: '4,100'", "value: 4200", "pages"),
+    "cluster text": (CLUSTER, "summary: ", "summary: 补充说明（测试）。", "pages"),
+    "cluster source": (CLUSTER, "source: fictional/figures", "source: fictional", "pages"),
+    "lesson": ("lessons/*", "summary: ", "summary: 补充说明（测试）。", "pages"),
+    "indicator catalogue": ("indicators.yaml", "definition: ", "definition: 补充说明（测试）。", "pages"),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_an_update_gives_the_full_build_site(project, resident, tmp_path, edit):
+    where, old, new, how = EDITS[edit]
+    resident.build()
+    path = next((project / "cases").glob(where))
+    replace_in(path, old, new)
+    root = update(resident, path)
+    assert resident.last.split()[0] == how, resident.last
+    assert tree_digest(root) == full_build(project, tmp_path)
+
+
+def test_an_update_converts_only_the_pages_made_from_the_file(project, resident):
+    root = resident.build()
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*.html")}
+    edit_beta(project)
+    update(resident, project / "cases" / "clusters" / "fictional-beta.yaml")
+    written = {p.relative_to(root).as_posix() for p, t in before.items() if p.stat().st_mtime_ns != t}
+    assert "cases/fictional-beta/index.html" in written
+    assert "cases/fictional-alpha/index.html" not in written
+    assert "4,200" in (root / "cases" / "fictional-beta" / "index.html").read_text(encoding="utf-8")
+    assert int(resident.last.split()[1]) == len(written) < len(before) / 2
+
+
+def test_a_removed_cluster_and_a_hand_written_page_mean_a_full_build(project, resident, tmp_path):
+    resident.build()
+    gone = project / "cases" / "clusters" / "fictional-gamma.yaml"
+    gone.unlink()
+    root = update(resident, gone)
+    assert resident.last == "full" and not (root / "cases" / "fictional-gamma").exists()
+    about = project / "content" / "about.md"
+    replace_in(about, "\n", "\n\n补充一段说明（测试）。\n")
+    root = update(resident, about)
+    assert resident.last == "full"
+    assert tree_digest(root) == full_build(project, tmp_path)
+
+
+def test_a_broken_file_keeps_the_last_good_site_and_says_where(project, resident, tmp_path):
+    root = resident.build()
+    good = tree_digest(root)
+    path = project / "cases" / "clusters" / "fictional-beta.yaml"
+    replace_in(path, "value: '4,100'", "value: <script>alert(1)</script>")
+    assert update(resident, path) == root
+    errors, last_good = resident.errors()
+    assert resident.last == "errors" and last_good
+    assert any("fictional-beta.yaml:" in e for e in errors)
+    assert tree_digest(root) == good, "nothing of the last good site is written while a file is broken"
+    replace_in(path, "value: <script>alert(1)</script>", "value: 4200")
+    root = update(resident, path)
+    assert resident.errors()[0] == [] and resident.last.startswith("pages")
+    assert tree_digest(root) == full_build(project, tmp_path)
