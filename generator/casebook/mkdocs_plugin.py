@@ -136,10 +136,6 @@ class CasebookPlugin(BasePlugin[CasebookConfig]):
         self._nav = nav
         return nav
 
-    def on_env(self, env, config, files):
-        self._env = env  # the theme's templates, for the resident preview's page updates
-        return env
-
     def on_page_markdown(self, markdown: str, page, config, files) -> str:
         assert self.session is not None
         self.session.begin_page(page.file.src_uri)
@@ -405,6 +401,8 @@ class Resident:
         except BaseException:
             shutil.rmtree(site_dir, ignore_errors=True)
             raise
+        # The theme's templates as the build had them, for the page updates that follow.
+        self._env = config.plugins.on_env(config.theme.get_env(), config=config, files=plugin._files)
         old, self.site_dir = self.site_dir, site_dir
         self.config, self.plugin, self.session, self._errors = config, plugin, session, []
         if old is not None:
@@ -460,7 +458,7 @@ class Resident:
             _populate_page(page, config, plugin._files)
         doc_files = plugin._files.documentation_pages()
         for page in pages:
-            _build_page(page, config, doc_files, plugin._nav, plugin._env)
+            _build_page(page, config, doc_files, plugin._nav, self._env)
         self._pending, self.last = new, f"pages {len(pages)}"
         return self.site_dir
 
@@ -475,11 +473,10 @@ class Resident:
         return self._errors, True
 
     def watched(self) -> list[Path]:
-        if self.session is None or self.config is None:
-            return [self.config_file]
-        s = self.session.settings
+        session = self.session or open_session(self.config_file)  # before the first build: from the settings
+        s = session.settings
         extra = [s.docs_dir, *([s.overrides] if s.overrides is not None else [])]
-        return [self.config_file, *self.session.watched(), *extra]
+        return [self.config_file, *session.watched(), *extra]
 
     def close(self) -> None:
         import shutil

@@ -73,6 +73,7 @@ class _State:
         self.root: Path | None = None
         self.version = 0
         self.banner = ""  # the errors, as HTML (escaped), laid over each page served
+        self.busy = True  # building, or writing the outputs that follow the pages (benchmarks wait on it)
         self.changed = threading.Condition()
 
     def publish(self, root: Path, banner: str) -> None:
@@ -126,7 +127,7 @@ def _handler(state: _State) -> type[SimpleHTTPRequestHandler]:
                 if since == state.version:
                     state.changed.wait(timeout=20)
                 version = state.version
-            self._send(json.dumps({"version": version}).encode(), "application/json")
+            self._send(json.dumps({"version": version, "busy": state.busy}).encode(), "application/json")
 
         def _send(self, body: bytes, kind: str) -> None:
             self.send_response(HTTPStatus.OK)
@@ -186,10 +187,12 @@ def serve(host: Host, address: str, port: int, *, interval: float = 0.1,
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     try:
         started = time.perf_counter()
+        # Taken before the first build: a file saved while it runs is then a change like any other.
+        seen = snapshot(host.watched())
         state.publish(host.build(), show())
+        state.busy = False
         log.info("casebook: 预览已就绪（%.1f 秒）：http://%s:%d/", time.perf_counter() - started, address, port)
         serving.start()
-        seen = snapshot(host.watched())
         while True:
             time.sleep(interval)
             now = snapshot(host.watched())
@@ -200,11 +203,13 @@ def serve(host: Host, address: str, port: int, *, interval: float = 0.1,
             now = snapshot(host.watched())
             changed |= _changes(seen, now)
             seen = now
+            state.busy = True
             started = time.perf_counter()
             try:
                 root = host.update(changed)
             except Exception as exc:
                 log.error("casebook: 预览未能更新：%s", exc)
+                state.busy = False
                 continue
             state.publish(root, show())
             log.info("casebook: 预览已更新（%d 个文件改动，%.2f 秒）", len(changed), time.perf_counter() - started)
@@ -212,6 +217,7 @@ def serve(host: Host, address: str, port: int, *, interval: float = 0.1,
                 host.finish()
             except Exception as exc:
                 log.error("casebook: 预览的检索和下载文件未能更新：%s", exc)
+            state.busy = False
     except KeyboardInterrupt:
         pass
     finally:
