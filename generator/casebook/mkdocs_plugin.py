@@ -212,14 +212,20 @@ def _relieve_material_search(config) -> None:
 def _quiet_mkdocs_logging(verbose: bool) -> None:
     import logging
 
-    logger = logging.getLogger("mkdocs")
+    logger = _safe_handler("mkdocs")
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def _safe_handler(name: str) -> logging.Logger:
+    """The logger ``name`` with one terminal handler whose lines pass the printable gate."""
+    logger = logging.getLogger(name)
     if not any(getattr(h, "_casebook", False) for h in logger.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(_SafeFormatter("%(levelname)-7s -  %(message)s"))
         handler._casebook = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-    logger.setLevel(logging.INFO if verbose else logging.WARNING)
-    logger.propagate = False
+    return logger
 
 
 class _SafeFormatter(logging.Formatter):
@@ -347,12 +353,7 @@ def serve(config_file: Path, cases: Path | None = None, dev_addr: str = "127.0.0
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     _quiet_mkdocs_logging(False)
-    logging.getLogger("casebook").setLevel(logging.INFO)
-    if not any(getattr(h, "_casebook", False) for h in logging.getLogger("casebook").handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(_SafeFormatter("%(levelname)-7s -  %(message)s"))
-        handler._casebook = True  # type: ignore[attr-defined]
-        logging.getLogger("casebook").addHandler(handler)
+    _safe_handler("casebook").setLevel(logging.INFO)  # the preview's own lines: ready, updated, errors
     host, _, port = dev_addr.rpartition(":")
     PREVIEW.active, PREVIEW.cases = True, Path(cases).resolve() if cases is not None else None
     PREVIEW.overlay = Path(overlay).resolve() if overlay is not None else None

@@ -17,7 +17,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -133,15 +133,13 @@ def _handler(state: _State) -> type[SimpleHTTPRequestHandler]:
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
 
         def end_headers(self) -> None:
             # Every response fresh: after a rebuild, a page must never come from the browser's cache.
-            if not any(h.lower().startswith(b"cache-control") for h in getattr(self, "_headers_buffer", [])):
-                self.send_header("Cache-Control", "no-store")
+            self.send_header("Cache-Control", "no-store")
             super().end_headers()
 
     return Handler
@@ -171,7 +169,7 @@ def _changes(before: dict[Path, tuple[int, int]], after: dict[Path, tuple[int, i
 
 
 def serve(host: Host, address: str, port: int, *, interval: float = 0.1,
-          banner_html: Any = None) -> None:
+          banner_html: Callable[[list[str], bool], str] | None = None) -> None:
     """Build, serve at ``address:port`` and follow changes until interrupted. ``banner_html(errors,
     last_good)``: the errors as escaped HTML (the session's)."""
     state = _State()
