@@ -341,6 +341,41 @@ def test_without_a_page_holding_every_word_the_pages_with_some_show_what_is_miss
             assert all(i["terms"] == {tr["a"]: True, tr["x"]: False} for i in group)
 
 
+
+def test_the_section_holding_most_words_leads_its_page(tmp_path):
+    """A section that holds every word leads its page even when another holds one word often
+    and in its title; among sections holding as many words, the weightier leads."""
+    rng = random.Random(32)
+    pool = iter(rng.sample(range(0x4E00, 0x9FA5), 2_000))
+
+    def word() -> str:
+        return chr(next(pool)) + chr(next(pool))
+
+    def sentence(*words: str) -> str:
+        return filler(rng, rng.randint(0, 20)) + "".join(w + filler(rng, rng.randint(1, 12)) for w in words) + "。"
+
+    pages, trials = [], []
+    for t in range(40):
+        a, b = word(), word()
+        docs = [SearchDoc("", f"虚构页{t}", sentence())] + [
+            SearchDoc(f"s{j}", f"虚构节{j}", sentence() + sentence()) for j in range(rng.randint(3, 6))]
+        host, heavy = rng.sample(docs[1:], 2)
+        host.text += "\n" + sentence(a, b)
+        heavy.title += a
+        heavy.text += "\n" + sentence(*[a] * rng.randint(4, 8))
+        lead = host.anchor
+        if t % 2:  # a second section with both words, and more of them: it leads instead
+            rival = rng.choice([d for d in docs[1:] if d not in (host, heavy)])
+            rival.text += "\n" + sentence(*[a, b] * 4)
+            lead = rival.anchor
+        pages.append((f"t{t}/", f"虚构页{t}", docs))
+        trials.append((f"{a} {b}", lead))
+    answers = ask_worker(write_index(tmp_path, pages), [q for q, _ in trials])
+    for (query, lead), answer in zip(trials, answers, strict=True):
+        [group] = answer["items"]
+        assert anchor_of(group[0]) == lead, (query, [anchor_of(i) for i in group])
+
+
 # --------------------------------------------------------------------------- in Chromium, on a real build
 
 # Two hand-written pages (虚构) beside the fictional casebook: 直播 and 电商 in different sections of

@@ -330,10 +330,13 @@
         if (count === words.length) together = true;
         if (!exact) score *= 0.2;
         else if (text) score *= 1 + Math.log(1 + occurrences(folded, words));
+        /* A section holding more of the words leads its page whatever its weight: the whole
+           number is the words it holds, the fraction (below 1) its weight among sections as many. */
+        var ranked = count + score / (1 + score);
         items.push({
           location: page[0] + (entry[1] ? "#" + entry[1] : ""),
           title: title, text: text, found: found, page: doc === pageDoc,
-          score: doc === pageDoc && !h ? 0 : score + (order.length - rankNo) * 1e-6
+          score: doc === pageDoc && !h ? 0 : ranked + (order.length - rankNo) * 1e-6
         });
       });
       items.sort(function (a, b) { return b.score - a.score; });
