@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -247,19 +248,26 @@ def filler(rng: random.Random, n: int) -> str:
     return "".join(chr(rng.randint(0x3400, 0x4DB5)) for _ in range(n))
 
 
-@pytest.fixture(scope="module")
-def across_runs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    """Trials of two fictional words A and B, each on its own pages: some with A and B in one
-    section, some with them in different sections (or one in the page's lead, or in a section
-    title), some with A alone; queried as "A B", "B A" and "A X" (X on no page)."""
-    rng = random.Random(16)
-    pool = iter(rng.sample(range(0x4E00, 0x9FA5), 20_000))
+def fictional_words(rng: random.Random, chars: int) -> tuple[Callable[[], str], Callable[..., str]]:
+    """Two-character fictional words, each drawn once, and a sentence of filler around words."""
+    pool = iter(rng.sample(range(0x4E00, 0x9FA5), chars))
 
     def word() -> str:
         return chr(next(pool)) + chr(next(pool))
 
     def sentence(*words: str) -> str:
         return filler(rng, rng.randint(0, 30)) + "".join(w + filler(rng, rng.randint(1, 20)) for w in words) + "。"
+
+    return word, sentence
+
+
+@pytest.fixture(scope="module")
+def across_runs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """Trials of two fictional words A and B, each on its own pages: some with A and B in one
+    section, some with them in different sections (or one in the page's lead, or in a section
+    title), some with A alone; queried as "A B", "B A" and "A X" (X on no page)."""
+    rng = random.Random(16)
+    word, sentence = fictional_words(rng, 20_000)
 
     pages: list[tuple[str, str, list[SearchDoc]]] = []
     trials = []
@@ -346,13 +354,7 @@ def test_the_section_holding_most_words_leads_its_page(tmp_path):
     """A section that holds every word leads its page even when another holds one word often
     and in its title; among sections holding as many words, the weightier leads."""
     rng = random.Random(32)
-    pool = iter(rng.sample(range(0x4E00, 0x9FA5), 2_000))
-
-    def word() -> str:
-        return chr(next(pool)) + chr(next(pool))
-
-    def sentence(*words: str) -> str:
-        return filler(rng, rng.randint(0, 20)) + "".join(w + filler(rng, rng.randint(1, 12)) for w in words) + "。"
+    word, sentence = fictional_words(rng, 2_000)
 
     pages, trials = [], []
     for t in range(40):
