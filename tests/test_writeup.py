@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ from casebook.writeup import (
     UNKNOWN_ISSUER,
     FigureTable,
     Heading,
+    Paragraph,
+    Run,
     balanced_lines,
     build_writeup,
     chinese_number,
@@ -501,3 +504,37 @@ def _href_to(html: str, site: Path, page: Path) -> Path:
     target = (page.parent / urllib.parse.unquote(href)).resolve()
     assert target.is_file() and target.is_relative_to(site.resolve())
     return target
+
+
+def test_blocks_from_the_build_cache_give_the_same_document(book: Casebook, whole_docx: bytes, tmp_path) -> None:
+    """A write-up made from cached block XML (another build, a fresh process's memory) is the file
+    rendering every block gives; after an edit only the changed block is rendered again."""
+    import casebook.writeup_docx as wd
+    from casebook.store import Store
+
+    store = Store(tmp_path / "cache.sqlite")
+    wd._BLOCK_MEMO.clear()
+    assert render_docx(build_writeup(book), COMMITTED, store) == whole_docx
+    wd._BLOCK_MEMO.clear()  # as a new build's process: every block from the store
+    rendered: list[object] = []
+    real = wd._Blocks._render
+
+    def counting(self, block):
+        rendered.append(block)
+        return real(self, block)
+
+    wd._Blocks._render = counting  # type: ignore[method-assign]
+    try:
+        assert render_docx(build_writeup(book), COMMITTED, store) == whole_docx
+        assert rendered == []
+        writeup = build_writeup(book)
+        at = next(i for i, b in enumerate(writeup.blocks) if isinstance(b, Paragraph))
+        edited = replace(writeup.blocks[at], runs=(*writeup.blocks[at].runs, Run("（虚构补充）")))
+        writeup.blocks[at] = edited
+        data = render_docx(writeup, COMMITTED, store)
+    finally:
+        wd._Blocks._render = real  # type: ignore[method-assign]
+    assert rendered == [edited]
+    wd._BLOCK_MEMO.clear()
+    assert data == render_docx(writeup, COMMITTED)
+    assert "（虚构补充）" in doc_text(data)

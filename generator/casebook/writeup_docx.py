@@ -30,18 +30,20 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor, Twips
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph as DocxParagraph
+from lxml import etree  # type: ignore[import-untyped]  # python-docx's own XML library
 
 from .book import Casebook
 from .derive import derive, ordered_clusters
@@ -49,6 +51,7 @@ from .present import PUBLIC, Edition, writeup_path
 from .store import Store, code_digest, content_hash
 from .writeup import (
     TITLE_CHARS,
+    Block,
     ChartImage,
     Closing,
     FigureTable,
@@ -490,35 +493,24 @@ def _mark_headers(doc: DocxDocument, mark: str) -> None:
         run.font.size = Pt(16)
 
 
-def render_docx(writeup: Writeup, reference: Path | None = None) -> bytes:
+def render_docx(writeup: Writeup, reference: Path | None = None, store: Store | None = None) -> bytes:
     """The write-up as the bytes of a .docx: the reference filled with its blocks. Reproducible:
-    the same write-up and reference give the same bytes (fixed dates in the file and its zip)."""
+    the same write-up and reference give the same bytes (fixed dates in the file and its zip).
+    ``store`` keeps each block's XML (see :class:`_Blocks`): a write-up remade after one edit
+    renders only the blocks that changed."""
     doc = reference_document(reference)
     styles = _StyleIds(doc)
     if writeup.mark:
         _mark_headers(doc, writeup.mark)
+    blocks = _Blocks(reference, store)
+    sect = doc.element.body.find(qn("w:sectPr"))
     for block in writeup.blocks:
-        if isinstance(block, Title):
-            para = _text_paragraph(doc, styles[STYLE_TITLE], [])
-            for i, line in enumerate(balanced_lines(block.text, TITLE_CHARS)):
-                run = para.add_run()
-                if i:
-                    run.add_break()  # a line break of ours between the title's balanced lines
-                run.add_text(line)
-        elif isinstance(block, Heading):
-            _text_paragraph(doc, styles[STYLE_HEADINGS[block.level]], [(block.full, False)])
-        elif isinstance(block, Paragraph):
-            _text_paragraph(doc, styles[STYLE_BODY], [(r.text, r.bold) for r in block.runs])
-        elif isinstance(block, FigureTable):
-            _table(doc, block, styles)
-        elif isinstance(block, ChartImage):
-            _chart(doc, block, styles)
-        elif isinstance(block, Closing):
-            _text_paragraph(doc, styles[STYLE_BODY], [])  # a blank line before the signature (GB/T 9704 7.3.5)
-            for line in block.lines:
-                _text_paragraph(doc, styles[STYLE_CLOSING], [(line, False)])
-        elif isinstance(block, Note):
-            _text_paragraph(doc, styles[STYLE_NOTE], [(block.text, False)])
+        if isinstance(block, ChartImage) or sect is None:
+            # A picture is a part of its own document, named by the document's relationships.
+            _add_block(doc, block, styles)
+            continue
+        for element in blocks.elements(block):
+            sect.addprevious(element)
     props = doc.core_properties
     # The document's properties hold at most 255 characters (python-docx refuses more); the full
     # title is on the first page. Case text may be that long (a cluster's name, hostile or not).
@@ -527,6 +519,81 @@ def render_docx(writeup: Writeup, reference: Path | None = None) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return _reproducible(out.getvalue())
+
+
+def _add_block(doc: DocxDocument, block: Block, styles: _StyleIds) -> None:
+    """One block appended to the document's body."""
+    if isinstance(block, Title):
+        para = _text_paragraph(doc, styles[STYLE_TITLE], [])
+        for i, line in enumerate(balanced_lines(block.text, TITLE_CHARS)):
+            run = para.add_run()
+            if i:
+                run.add_break()  # a line break of ours between the title's balanced lines
+            run.add_text(line)
+    elif isinstance(block, Heading):
+        _text_paragraph(doc, styles[STYLE_HEADINGS[block.level]], [(block.full, False)])
+    elif isinstance(block, Paragraph):
+        _text_paragraph(doc, styles[STYLE_BODY], [(r.text, r.bold) for r in block.runs])
+    elif isinstance(block, FigureTable):
+        _table(doc, block, styles)
+    elif isinstance(block, ChartImage):
+        _chart(doc, block, styles)
+    elif isinstance(block, Closing):
+        _text_paragraph(doc, styles[STYLE_BODY], [])  # a blank line before the signature (GB/T 9704 7.3.5)
+        for line in block.lines:
+            _text_paragraph(doc, styles[STYLE_CLOSING], [(line, False)])
+    elif isinstance(block, Note):
+        _text_paragraph(doc, styles[STYLE_NOTE], [(block.text, False)])
+
+
+class _Blocks:
+    """Each block's body XML, made once. A block is rendered alone into a small document of the
+    same reference (python-docx looks for the body's end on every paragraph it adds, so filling one
+    big document cost time in its length squared) and its elements are moved into the write-up;
+    lxml drops the namespace declarations the document already makes, so the saved file is the
+    one rendering in place gives. Kept in memory for the documents of one build, and in the build
+    cache by a hash of the block, the reference and the code."""
+
+    NS = "docx-block"
+
+    def __init__(self, reference: Path | None, store: Store | None) -> None:
+        self.reference, self.store = reference, store
+        ref = reference.read_bytes() if reference is not None and reference.is_file() else b""
+        self.layout = content_hash(code_digest(), ref)
+        self._scratch: tuple[DocxDocument, _StyleIds] | None = None
+
+    def elements(self, block: Block) -> list[Any]:
+        key = content_hash(self.layout, repr(block))
+        xml = _BLOCK_MEMO.get(key)
+        if xml is None and self.store is not None:
+            xml = self.store.get(self.NS, key)
+        if xml is None:
+            xml = self._render(block)
+            if self.store is not None:
+                self.store.put(self.NS, key, xml)
+        if len(_BLOCK_MEMO) > _BLOCK_MEMO_SIZE:
+            _BLOCK_MEMO.clear()
+        _BLOCK_MEMO[key] = xml
+        return list(parse_xml(xml))
+
+    def _render(self, block: Block) -> bytes:
+        if self._scratch is None:
+            scratch = reference_document(self.reference)
+            self._scratch = scratch, _StyleIds(scratch)
+        doc, styles = self._scratch
+        _add_block(doc, block, styles)
+        body = doc.element.body
+        holder = OxmlElement("w:body")
+        for child in list(body):
+            if child.tag != _SECT_PR:
+                holder.append(child)  # moved out: the scratch body is empty again
+        return etree.tostring(holder)
+
+
+_SECT_PR = qn("w:sectPr")
+# The blocks of a build's write-ups: the whole casebook's and each cluster's share most of them.
+_BLOCK_MEMO: dict[str, bytes] = {}
+_BLOCK_MEMO_SIZE = 200_000
 
 
 class _StyleIds:
@@ -691,6 +758,6 @@ def site_documents(book: Casebook, reference: Path | None, store: Store,
         key = content_hash(layout, repr(writeup))
         data = store.get("writeup", key)
         if data is None:
-            data = render_docx(writeup, reference)
+            data = render_docx(writeup, reference, store)
             store.put("writeup", key, data)
         yield path, data
