@@ -25,10 +25,14 @@ from casebook.models import Cluster, Lesson, iter_verbatim
 from casebook.validate import load_casebook
 from casebook.writeup import (
     UNKNOWN_ISSUER,
+    Closing,
     FigureTable,
     Heading,
+    Note,
     Paragraph,
     Run,
+    Title,
+    Writeup,
     balanced_lines,
     build_writeup,
     chinese_number,
@@ -506,35 +510,53 @@ def _href_to(html: str, site: Path, page: Path) -> Path:
     return target
 
 
-def test_blocks_from_the_build_cache_give_the_same_document(book: Casebook, whole_docx: bytes, tmp_path) -> None:
+def test_blocks_from_the_build_cache_give_the_same_document(book: Casebook, whole_docx: bytes, tmp_path,
+                                                            monkeypatch) -> None:
     """A write-up made from cached block XML (another build, a fresh process's memory) is the file
     rendering every block gives; after an edit only the changed block is rendered again."""
     import casebook.writeup_docx as wd
     from casebook.store import Store
 
+    assert render_docx(build_writeup(book), COMMITTED, in_place=True) == whole_docx
     store = Store(tmp_path / "cache.sqlite")
-    wd._BLOCK_MEMO.clear()
+    monkeypatch.setattr(wd, "_BLOCK_MEMO", {})
     assert render_docx(build_writeup(book), COMMITTED, store) == whole_docx
-    wd._BLOCK_MEMO.clear()  # as a new build's process: every block from the store
+    monkeypatch.setattr(wd, "_BLOCK_MEMO", {})  # as a new build's process: every block from the store
     rendered: list[object] = []
     real = wd._Blocks._render
-
-    def counting(self, block):
-        rendered.append(block)
-        return real(self, block)
-
-    wd._Blocks._render = counting  # type: ignore[method-assign]
-    try:
-        assert render_docx(build_writeup(book), COMMITTED, store) == whole_docx
-        assert rendered == []
-        writeup = build_writeup(book)
-        at = next(i for i, b in enumerate(writeup.blocks) if isinstance(b, Paragraph))
-        edited = replace(writeup.blocks[at], runs=(*writeup.blocks[at].runs, Run("（虚构补充）")))
-        writeup.blocks[at] = edited
-        data = render_docx(writeup, COMMITTED, store)
-    finally:
-        wd._Blocks._render = real  # type: ignore[method-assign]
+    monkeypatch.setattr(wd._Blocks, "_render", lambda self, block: rendered.append(block) or real(self, block))
+    assert render_docx(build_writeup(book), COMMITTED, store) == whole_docx
+    assert rendered == []
+    writeup = build_writeup(book)
+    at = next(i for i, b in enumerate(writeup.blocks) if isinstance(b, Paragraph))
+    edited = replace(writeup.blocks[at], runs=(*writeup.blocks[at].runs, Run("（虚构补充）")))
+    writeup.blocks[at] = edited
+    data = render_docx(writeup, COMMITTED, store)
     assert rendered == [edited]
-    wd._BLOCK_MEMO.clear()
-    assert data == render_docx(writeup, COMMITTED)
+    assert data == render_docx(writeup, COMMITTED, in_place=True)
     assert "（虚构补充）" in doc_text(data)
+
+
+BLOCK_TEXTS = [" ", "  两端有空格  ", "\u3000全角空格\u3000", "<w:p>]]>&amp;&lt;\"'</w:p>", "<script>alert(1)</script>",
+           "&#x3C;w:sectPr/&#x3E;", "\u202e\u200b零宽\ufeff", "𠀀𝟘😀", "（虚构）" * 300, ""]
+
+
+@pytest.mark.parametrize("reference", [None, COMMITTED])
+def test_hostile_text_in_every_kind_of_block_gives_the_file_rendering_in_place_gives(reference, monkeypatch) -> None:
+    """Case text of every kind of block (FICTIONAL, hostile, blank, astral, very long) moved in as
+    kept XML is the file rendering it in place gives, and reads back as written."""
+    import casebook.writeup_docx as wd
+
+    monkeypatch.setattr(wd, "_BLOCK_MEMO", {})
+    blocks: list[object] = []
+    for i, text in enumerate([*BLOCK_TEXTS, *HOSTILE]):
+        blocks += [Title(text), Heading(1 + i % 3, "一、", text), Paragraph((Run(text, True), Run(text))),
+                   FigureTable(text, ("指标", text), ((text, "*"), ("", text)), (text,)), Closing((text, text)),
+                   Note(text)]
+    writeup = Writeup("虚构" + BLOCK_TEXTS[3], blocks)  # type: ignore[arg-type]
+    data = render_docx(writeup, reference)
+    assert data == render_docx(writeup, reference, in_place=True)
+    assert render_docx(writeup, reference) == data  # from memory, again
+    text = doc_text(data)
+    for t in [*BLOCK_TEXTS, *HOSTILE]:
+        assert t.strip() in text

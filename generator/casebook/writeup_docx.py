@@ -493,11 +493,13 @@ def _mark_headers(doc: DocxDocument, mark: str) -> None:
         run.font.size = Pt(16)
 
 
-def render_docx(writeup: Writeup, reference: Path | None = None, store: Store | None = None) -> bytes:
+def render_docx(writeup: Writeup, reference: Path | None = None, store: Store | None = None, *,
+                in_place: bool = False) -> bytes:
     """The write-up as the bytes of a .docx: the reference filled with its blocks. Reproducible:
     the same write-up and reference give the same bytes (fixed dates in the file and its zip).
     ``store`` keeps each block's XML (see :class:`_Blocks`): a write-up remade after one edit
-    renders only the blocks that changed."""
+    renders only the blocks that changed. ``in_place``: every block rendered into the document
+    itself, slowly — the file the kept blocks must give (tests)."""
     doc = reference_document(reference)
     styles = _StyleIds(doc)
     if writeup.mark:
@@ -505,7 +507,7 @@ def render_docx(writeup: Writeup, reference: Path | None = None, store: Store | 
     blocks = _Blocks(reference, store)
     sect = doc.element.body.find(qn("w:sectPr"))
     for block in writeup.blocks:
-        if isinstance(block, ChartImage) or sect is None:
+        if in_place or isinstance(block, ChartImage) or sect is None:
             # A picture is a part of its own document, named by the document's relationships.
             _add_block(doc, block, styles)
             continue
@@ -529,7 +531,8 @@ def _add_block(doc: DocxDocument, block: Block, styles: _StyleIds) -> None:
             run = para.add_run()
             if i:
                 run.add_break()  # a line break of ours between the title's balanced lines
-            run.add_text(line)
+            if line:  # no empty w:t: kept XML read back would write it <w:t/>, not <w:t></w:t>
+                run.add_text(line)
     elif isinstance(block, Heading):
         _text_paragraph(doc, styles[STYLE_HEADINGS[block.level]], [(block.full, False)])
     elif isinstance(block, Paragraph):
@@ -571,9 +574,13 @@ class _Blocks:
             xml = self._render(block)
             if self.store is not None:
                 self.store.put(self.NS, key, xml)
-        if len(_BLOCK_MEMO) > _BLOCK_MEMO_SIZE:
-            _BLOCK_MEMO.clear()
-        _BLOCK_MEMO[key] = xml
+        global _memo_bytes
+        if key not in _BLOCK_MEMO:
+            if _memo_bytes > _BLOCK_MEMO_BYTES:
+                _BLOCK_MEMO.clear()
+                _memo_bytes = 0
+            _BLOCK_MEMO[key] = xml
+            _memo_bytes += len(xml)
         return list(parse_xml(xml))
 
     def _render(self, block: Block) -> bytes:
@@ -593,7 +600,8 @@ class _Blocks:
 _SECT_PR = qn("w:sectPr")
 # The blocks of a build's write-ups: the whole casebook's and each cluster's share most of them.
 _BLOCK_MEMO: dict[str, bytes] = {}
-_BLOCK_MEMO_SIZE = 200_000
+_BLOCK_MEMO_BYTES = 256 * 2**20  # a 1,000-cluster write-up's blocks take about 30 MB
+_memo_bytes = 0
 
 
 class _StyleIds:
