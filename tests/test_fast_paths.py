@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from casebook import figures, sanitize
+from casebook import figures, sanitize, validate
 from casebook.figures import FigureError, parse_figure, quote_figures, strip_zeros
 from casebook.loader import load_file
 from casebook.models import FILE_MODELS
@@ -383,13 +383,24 @@ def test_a_model_read_back_from_the_cache_is_the_validated_one(tmp_path):
         _, first_errors = load_casebook(root, store)  # validated, and kept
         store.commit()
         again, again_errors = load_casebook(root, store)  # built from the cache
-        assert plain_errors == first_errors == again_errors == [], (root, plain_errors[:3])
+        # …and from the process's memo of what the cache gave, twice: the cross-check resolved the
+        # figures of the copies it was given, never of the models kept.
+        memo, memo_errors = load_casebook(root, store)
+        twice, twice_errors = load_casebook(root, store)
+        assert plain_errors == first_errors == again_errors == memo_errors == twice_errors == [], (root, plain_errors[:3])
         for display, loaded in again.files.items():
             assert loaded._packed_data is not None, f"{display}: its data was read, though its model is cached"
+        kept = {id(x) for k in validate._PRISTINE.values()
+                for x in [k.model, *getattr(k.model, "observations", [])]}
         models = 0
         for name, model in _tops(plain).items():
-            _exact(model, _tops(again)[name], f"{root.name}:{name}")
-            assert model.model_dump_json() == _tops(again)[name].model_dump_json()
+            for other in (again, memo, twice):
+                _exact(model, _tops(other)[name], f"{root.name}:{name}")
+                assert model.model_dump_json() == _tops(other)[name].model_dump_json()
+            if name.startswith(("cluster:", "alliance")):  # the kept model is never the one resolved
+                for other in (again, memo, twice):
+                    assert id(_tops(other)[name]) not in kept
+                    assert not any(id(o) in kept for o in _tops(other)[name].observations)
             models += 1
         assert models >= 5
         # Before the cross-check: each file's cached model is its validated model.
@@ -398,7 +409,7 @@ def test_a_model_read_back_from_the_cache_is_the_validated_one(tmp_path):
             cls = FILE_MODELS[file_kind(loaded.path.relative_to(root))]  # type: ignore[index]
             cached = _cached_model(store, loaded, cls)
             assert cached is not None, display
-            _exact(cls.model_validate(fresh.data), cached, display)
+            _exact(cls.model_validate(fresh.data), cached[0], display)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "unknown class", "a field missing", "a foreign class", "emptied"])
@@ -438,3 +449,32 @@ def test_a_file_that_fails_is_never_taken_from_the_model_cache(tmp_path, book):
     _, plain = load_casebook(book, None)
     _, cached = load_casebook(book, store)
     assert plain == cached and len(plain) >= 1
+
+
+@pytest.mark.parametrize("edit", ["a unit of the catalogue", "a section of the sources"])
+def test_a_model_checked_before_is_checked_again_when_the_catalogue_or_sources_change(tmp_path, edit):
+    """A cluster checked clean in this process is reused, figures resolved, only while the indicator
+    catalogue and the sources are the files it was checked against: after either changes, the
+    casebook loaded is exactly the one validated from scratch, its errors included."""
+    import shutil
+
+    root = tmp_path / "cases"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "fictional_figures", root)
+    store = Store(tmp_path / "cache.sqlite")
+    for _ in range(3):  # validated and kept, read back, then reused as checked
+        assert load_casebook(root, store)[1] == []
+    where, old, new = {"a unit of the catalogue": ("indicators.yaml", "unit: 亿元", "unit: 万元"),
+                       "a section of the sources": ("sources.yaml", "- id: figures", "- id: numbers")}[edit]
+    replace(root, where, old, new)
+    for _ in range(2):
+        plain, plain_errors = load_casebook(root, None)
+        book, errors = load_casebook(root, store)
+        assert errors == plain_errors
+        for name, model in _tops(plain).items():
+            _exact(model, _tops(book)[name], name)
+    if edit == "a section of the sources":
+        assert any("fictional-alpha.yaml" in e.file and "figures" in e.message for e in errors)
+    else:
+        alpha = book.clusters["fictional-alpha"]
+        assert any(o.value is not None and o.value.unit == "万元" and o.indicator == "e-commerce-sales"
+                   for o in alpha.observations)

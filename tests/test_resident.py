@@ -115,3 +115,40 @@ def test_a_broken_file_keeps_the_last_good_site_and_says_where(project, resident
     root = update(resident, path)
     assert resident.errors()[0] == [] and resident.last.startswith("pages")
     assert tree_digest(root) == full_build(project, tmp_path)
+
+
+def test_a_saved_cluster_page_is_written_first_and_the_rest_after(project, resident, tmp_path):
+    """After a saved cluster file, update writes that cluster's page alone (the open page reloads
+    at once); finish writes every other page it changed, and says so, so the open page reloads
+    again: then the served site is exactly a full build's, its search index included."""
+    root = resident.build()
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    path = project / "cases" / "clusters" / "fictional-beta.yaml"
+    replace_in(path, "value: '4,100'", "value: 4200")
+    assert resident.update({path}) == root
+    assert resident.last == "first 1"
+    written = {p.relative_to(root).as_posix() for p, t in before.items() if p.stat().st_mtime_ns != t}
+    assert written == {"cases/fictional-beta/index.html"}
+    assert "4,200" in (root / "cases" / "fictional-beta" / "index.html").read_text(encoding="utf-8")
+    again = resident.finish()
+    rest = {p.relative_to(root).as_posix() for p, t in before.items()
+            if p.stat().st_mtime_ns != t and p.suffix == ".html"} - written
+    assert rest, "the figure shows on the pages that compare every cluster"
+    assert again == root and resident.last == f"pages {1 + len(rest)}"
+    assert tree_digest(root) == full_build(project, tmp_path)
+    # A second save: the search index follows the page written first (not converted again after).
+    replace_in(path, "value: 4200", "value: 4300")
+    resident.update({path})
+    resident.finish()
+    assert tree_digest(root) == full_build(project, tmp_path / "again")
+
+
+def test_a_broken_cluster_file_shows_its_errors_without_a_second_pass(project, resident):
+    root = resident.build()
+    good = tree_digest(root)
+    path = project / "cases" / CLUSTER
+    replace_in(path, "summary: ", "summary: [未闭合\n")
+    assert resident.update({path}) == root
+    assert resident.last == "errors" and any("fictional-alpha.yaml:" in e for e in resident.errors()[0])
+    assert resident.finish() is None
+    assert tree_digest(root) == good

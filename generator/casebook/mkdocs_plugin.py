@@ -15,6 +15,7 @@ import os
 from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -24,7 +25,8 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from .mdstash import HtmlBlocks
-from .session import PREVIEW, BuildSession, Settings
+from .present import cluster_path
+from .session import PREVIEW, BuildSession, HostFile, Settings
 from .site import content_nav
 
 log = logging.getLogger("mkdocs.plugins.casebook")
@@ -380,6 +382,10 @@ class Resident:
         self.plugin: CasebookPlugin | None = None
         self.config: MkDocsConfig | None = None
         self._pending: BuildSession | None = None
+        self._after: set[Path] | None = None  # saved files whose first pages were written (finish does the rest)
+        self._carried: dict[str, Any] | None = None  # the served site's manifest, with those pages
+        self._written = 0  # how many pages the first pass wrote
+        self._rest = 0  # how many the full session wrote after it
         self._errors: list[str] = []
         self.last = ""  # how the last update went: "full", "pages" (and how many) or "errors"
 
@@ -418,35 +424,65 @@ class Resident:
         return all(any(p.is_relative_to(r) for r in roots) for p in changed)
 
     def update(self, changed: set[Path]) -> Path:
-        from mkdocs.commands.build import _build_page, _populate_page
-
-        from .colophon import EXTRA_KEY
-
         old, config, plugin = self.session, self.config, self.plugin
         if old is None or config is None or plugin is None or self.site_dir is None:
             return self.build()
         if old.errors or not self._cases_only(changed):
             return self.build()
-        new = BuildSession(old.settings)
-        new.previous = old.manifest  # what the served site was made from: pages, search documents
-        site = new.prepare(self.site_dir)
-        if new.errors:  # the last good site stays served, the errors over it
-            new.abort()
-            self._errors, self.last = new.errors, "errors"
+        # A saved cluster file: its own page first (validated with the whole casebook), the reload,
+        # then the rest of the site (finish). Anything else: every page that changed, then the reload.
+        if self._first(changed):
+            self._after = changed if self.last != "errors" else None
             return self.site_dir
+        return self._pages(old.manifest)
+
+    def _first(self, changed: set[Path]) -> bool:
+        """Write the pages of the saved cluster files, if that is all they change of what every
+        page shows; False: nothing was written (a full session must decide)."""
+        old, config, plugin = self.session, self.config, self.plugin
+        assert old is not None and config is not None and plugin is not None and self.site_dir is not None
+        clusters = old.settings.cases / "clusters"
+        if not all(p.parent == clusters and p.suffix == ".yaml" and p.is_file() for p in changed):
+            return False
+        wanted = {cluster_path(p.stem) for p in changed}
+        if not wanted <= plugin._generated_uris:
+            return False  # a new cluster: a page the site does not have yet
+        first = BuildSession(old.settings)
+        first.previous = old.manifest
+        site = first.prepare(self.site_dir, only=wanted.__contains__)
+        if first.errors:
+            first.abort()
+            self._errors, self.last = first.errors, "errors"
+            return True
+        if not self._same_host(first, site):
+            return False
         self._errors = []
+        written = self._write(first, [f for f in first.first_pages() if f.path in wanted])
+        self._carried, self._written, self.last = first.carried(), written, f"first {written}"
+        return True
+
+    def _same_host(self, session: BuildSession, site: Any) -> bool:
+        """Whether what every page shows (navigation, the footer's values, stylesheets and scripts)
+        is what the served pages show."""
+        from .colophon import EXTRA_KEY
+
+        config = self.config
+        assert config is not None
         nav = site.nav + content_nav(Path(config.docs_dir), site.section_pages, {p.path: p.title for p in site.pages})
-        same_host = (nav == config.nav and new.theme_extra()[EXTRA_KEY] == config.extra.get(EXTRA_KEY)
-                     and all(css in config.extra_css for css in site.stylesheets)
-                     and all(js in [str(j) for j in config.extra_javascript] for js in site.scripts))
-        plan = new.plan(plugin._hand_written, plugin._host_key) if same_host else None
-        if plan is None or plan.full or {item.path for item in plan.files} != plugin._generated_uris:
-            new.abort()
-            return self.build()
+        return (nav == config.nav and session.theme_extra()[EXTRA_KEY] == config.extra.get(EXTRA_KEY)
+                and all(css in config.extra_css for css in site.stylesheets)
+                and all(js in [str(j) for j in config.extra_javascript] for js in site.scripts))
+
+    def _write(self, session: BuildSession, files: list[HostFile]) -> int:
+        """Convert and write the changed files through MkDocs' own page steps; the pages written."""
+        from mkdocs.commands.build import _build_page, _populate_page
+
+        config, plugin = self.config, self.plugin
+        assert config is not None and plugin is not None
         by_uri = {f.src_uri: f for f in plugin._files}
         pages = []
-        plugin.use(new)
-        for item in plan.files:
+        plugin.use(session)
+        for item in files:
             if item.unchanged:
                 continue
             file = by_uri[item.path]
@@ -460,15 +496,46 @@ class Resident:
         doc_files = plugin._files.documentation_pages()
         for page in pages:
             _build_page(page, config, doc_files, plugin._nav, self._env)
-        self._pending, self.last = new, f"pages {len(pages)}"
+        return len(pages)
+
+    def _pages(self, served: dict[str, Any] | None) -> Path:
+        """A full session planned against the served site (``served``: its manifest), and every
+        page that changed written."""
+        old, plugin = self.session, self.plugin
+        assert old is not None and plugin is not None and self.site_dir is not None
+        new = BuildSession(old.settings)
+        new.previous = served  # what the served site was made from: pages, search documents
+        site = new.prepare(self.site_dir)
+        if new.errors:  # the last good site stays served, the errors over it
+            new.abort()
+            self._errors, self.last = new.errors, "errors"
+            return self.site_dir
+        self._errors = []
+        plan = new.plan(plugin._hand_written, plugin._host_key) if self._same_host(new, site) else None
+        if plan is None or plan.full or {item.path for item in plan.files} != plugin._generated_uris:
+            new.abort()
+            return self.build()
+        self._rest = self._write(new, plan.files)
+        self._pending, self.last = new, f"pages {self._rest + self._written}"
         return self.site_dir
 
-    def finish(self) -> None:
+    def finish(self) -> Path | None:
+        """The outputs that follow the pages; after a first pass (see _first), the rest of the
+        site's pages first. The folder to serve again when that wrote pages (or errors to show)."""
+        root = None
+        if self._after is not None:
+            self._after, carried, self._carried = None, self._carried, None
+            root = self._pages(carried)
+            self._written = 0
+            if self.last == "full" or self.last == "errors":
+                return root
+            if self._rest == 0:
+                root = None  # nothing more changed: no second reload
         new, self._pending = self._pending, None
-        if new is None or self.plugin is None or self.site_dir is None:
-            return
-        new.finish(self.site_dir, [f.src_uri for f in self.plugin._files.documentation_pages()])
-        self.session = new
+        if new is not None and self.plugin is not None and self.site_dir is not None:
+            new.finish(self.site_dir, [f.src_uri for f in self.plugin._files.documentation_pages()])
+            self.session = new
+        return root
 
     def errors(self) -> tuple[list[str], bool]:
         return self._errors, True

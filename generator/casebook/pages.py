@@ -195,8 +195,14 @@ class PlannedPage:
     path: str
     url: str
     title: str
-    key: str | None
+    make_key: Callable[[], str | None]
     make_context: Callable[[], dict[str, Any]]
+
+    @cached_property
+    def key(self) -> str | None:
+        """What the page is made from (its kind's ``key``): made only when the page is rendered,
+        since some read every figure of an indicator, and the preview renders few pages first."""
+        return self.make_key()
 
     @property
     def context(self) -> dict[str, Any]:
@@ -217,8 +223,8 @@ def planned_pages(ctx: Context, kinds: Sequence[PageKind] = KINDS) -> tuple[list
         made = []
         for item in items:
             path = kind.path(item)
-            made.append(PlannedPage(kind, path, present.page_url(path), kind.title(ctx, item), kind.key(ctx, item),
-                                    functools.partial(kind.context, ctx, item)))
+            made.append(PlannedPage(kind, path, present.page_url(path), kind.title(ctx, item),
+                                    functools.partial(kind.key, ctx, item), functools.partial(kind.context, ctx, item)))
         pages += made
         label = kind.nav(ctx) if callable(kind.nav) else kind.nav
         if label is None or not kind.nav_when(ctx):

@@ -54,8 +54,10 @@ class Host(Protocol):
     def update(self, changed: set[Path]) -> Path:
         """Bring the pages up to date after ``changed`` files; return the folder to serve."""
 
-    def finish(self) -> None:
-        """What may follow the reload: the outputs beside the pages (search, downloads, write-ups)."""
+    def finish(self) -> Path | None:
+        """What may follow the reload: the rest of the pages, when update wrote the edited ones
+        first, and the outputs beside them (search, downloads, write-ups). The folder to serve
+        again when pages changed (the open page reloads once more), or None."""
 
     def errors(self) -> tuple[list[str], bool]:
         """The Chinese errors to lay over every page (none: the site is good), and whether what is
@@ -212,9 +214,13 @@ def serve(host: Host, address: str, port: int, *, interval: float = 0.1,
             state.publish(root, show())
             log.info("casebook: 预览已更新（%d 个文件改动，%.2f 秒）", len(changed), time.perf_counter() - started)
             try:
-                host.finish()
+                again = host.finish()
             except Exception as exc:
-                log.error("casebook: 预览的检索和下载文件未能更新：%s", exc)
+                log.error("casebook: 预览的其余页面、检索和下载文件未能更新：%s", exc)
+            else:
+                if again is not None:
+                    state.publish(again, show())
+                    log.info("casebook: 其余页面已更新（共 %.2f 秒）", time.perf_counter() - started)
             state.busy = False
     except KeyboardInterrupt:
         pass

@@ -254,48 +254,91 @@ class _Renderer:
 
 def render_site(book: Casebook, overrides: Path | None = None, charts: ChartRenderer | None = None,
                 pages: PageCache | None = None, derived: Derived | None = None,
-                edition: present.Edition = present.PUBLIC) -> Site:
+                edition: present.Edition = present.PUBLIC, only: Callable[[str], bool] | None = None) -> Site:
     """Every page and asset of the site, from a valid casebook.
 
     ``charts`` renders (and caches) chart SVGs; without one, charts are rendered uncached. ``pages``
-    keeps rendered cluster and indicator pages between builds.
+    keeps rendered cluster and indicator pages between builds. ``only`` (a page's path → whether it
+    is wanted): just those pages, their charts and the pages without a template (the live preview
+    shows an edited page first); the navigation is still the whole site's.
     """
     d = derived or derive(book)
+    overrides_digest = tree_digest(overrides / "casebook" if overrides is not None else None)
+    catalogue = content_hash(*(x.model_dump_json() for x in book.indicators.values()))
     shared = content_hash(
-        code_digest(), edition.name, tree_digest(overrides / "casebook" if overrides is not None else None),
+        code_digest(), edition.name, overrides_digest,
         book.alliance.model_dump_json() if book.alliance else "",
         *(x.model_dump_json() for x in book.lessons.values()),
-        *(x.model_dump_json() for x in book.indicators.values()),
+        catalogue,
         *(x.model_dump_json() for x in book.sources.values()),
     )
     page_cache = pages or PageCache(None)
-    r = _Renderer(book, d, environment(overrides, edition), page_cache, shared)
+    r = _Renderer(book, d, _environment(overrides, overrides_digest, edition), page_cache, shared)
     renderer = charts or ChartRenderer(None)
-    # Every chart is specified first and rendered in one batch, so cache misses can share the cores.
-    charts_by_page: dict[str, list[Chart]] = {}
-    for cluster in ordered_clusters(book):
-        charts_by_page[f"cases/{cluster.id}"] = cluster_charts(book, cluster)
-    for ind in book.indicators.values():
-        series = [(f.owner.name, f.observation) for f in d.figures_by_indicator.get(ind.id, [])]
-        charts_by_page[f"indicators/{ind.id}"] = compare_charts(ind, series)
-    all_charts = [c for page in charts_by_page.values() for c in page]
-    render_charts(all_charts, renderer)
+    wanted = only or (lambda path: True)
     clusters = ordered_clusters(book)
     structure = content_hash(*(c.model_dump_json(exclude={"observations"}) for c in clusters))
-    planned, nav = planned_pages(Context(book, d, charts_by_page, clusters, ordered_lessons(book), structure))
+    # Every chart is specified first and rendered in one batch, so cache misses can share the cores.
+    charts_by_page: dict[str, list[Chart]] = {}
+    ctx = Context(book, d, charts_by_page, clusters, ordered_lessons(book), structure)
+    for cluster in clusters:
+        if wanted(present.cluster_path(cluster.id)):
+            charts_by_page[f"cases/{cluster.id}"] = _cluster_charts(book, cluster, catalogue, ctx.cluster_json(cluster), renderer)
+    for ind in book.indicators.values():
+        if wanted(present.indicator_path(ind.id)):
+            series = [(f.owner.name, f.observation) for f in d.figures_by_indicator.get(ind.id, [])]
+            charts_by_page[f"indicators/{ind.id}"] = compare_charts(ind, series)
+    all_charts = [c for page in charts_by_page.values() for c in page]
+    render_charts(all_charts, renderer)
+    planned, nav = planned_pages(ctx)
     for page in planned:
         if page.kind.markdown is not None:
             r.pages.append(SitePage(page.path, page.url, plain_title(page.title), page.kind.markdown()))
-        else:
+        elif wanted(page.path):
             assert page.kind.template is not None
             r.add(page.kind.template, page.path, page.url, page.title, key=page.key, context=page.make_context)
     # Each chart's spec and data download beside it (downloads/charts/), written as the host writes assets.
     chart_assets = [SiteAsset(path, data) for path, data in chart_files(all_charts, edition.file_mark, edition.states())]
     # Diagrams (industry chains) ride in the chart slots: drawn each build (a few boxes), sanitised alike.
-    diagrams = {dg.id: dg.svg for cluster in clusters for dg in cluster_diagrams(cluster)}
+    diagrams = {dg.id: dg.svg for cluster in clusters if wanted(present.cluster_path(cluster.id))
+                for dg in cluster_diagrams(cluster)}
     diagrams.update({dg.id: dg.svg for dg in alliance_diagrams(book.alliance)})
     return Site(pages=r.pages, assets=package_assets() + chart_assets, nav=nav, chart_stats=renderer.stats,
                 chart_svgs={**{c.id: c.svg for c in all_charts}, **diagrams})
+
+
+# Kept for the life of the process, by what they are made from (a long-lived preview renders after
+# every save; the CLI renders once): template environments by their templates and edition, and a
+# cluster's trend charts, drawn, by the indicator catalogue and the cluster's data.
+_ENVIRONMENTS: dict[tuple[str, str, str], Environment] = {}
+_CLUSTER_CHARTS: dict[str, list[Chart]] = {}
+_CHARTS_LIMIT = 20_000
+
+
+def _environment(overrides: Path | None, overrides_digest: str, edition: present.Edition) -> Environment:
+    key = (str(overrides), overrides_digest, edition.name)
+    if key not in _ENVIRONMENTS:
+        if len(_ENVIRONMENTS) > 16:
+            _ENVIRONMENTS.clear()
+        _ENVIRONMENTS[key] = environment(overrides, edition)
+    return _ENVIRONMENTS[key]
+
+
+def _cluster_charts(book: Casebook, cluster: Cluster, catalogue: str, cluster_json: str,
+                    renderer: ChartRenderer) -> list[Chart]:
+    # Charts are filled in by render_charts (their SVG from the chart cache, or drawn into it): a
+    # kept one already is, is never changed again, and counts as taken from the cache it went to.
+    if renderer.store.path is None:
+        return cluster_charts(book, cluster)
+    key = content_hash(str(renderer.store.path), catalogue, cluster_json)
+    kept = _CLUSTER_CHARTS.get(key)
+    if kept is None:
+        if len(_CLUSTER_CHARTS) >= _CHARTS_LIMIT:
+            _CLUSTER_CHARTS.clear()
+        kept = _CLUSTER_CHARTS[key] = cluster_charts(book, cluster)
+    else:
+        renderer.stats.cached += len(kept)
+    return kept
 
 
 def cluster_charts(book: Casebook, cluster: Cluster) -> list[Chart]:

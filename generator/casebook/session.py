@@ -188,10 +188,11 @@ class BuildSession:
 
     # ------------------------------------------------------------------ before the host renders
 
-    def prepare(self, site_dir: Path | None = None) -> Site:
+    def prepare(self, site_dir: Path | None = None, only: Callable[[str], bool] | None = None) -> Site:
         """Check the site directory and the cache, validate and render (raises a library error, in
         Chinese, when anything is invalid — except in the preview, which falls back to the last good
-        site and shows the errors). ``site_dir``: where the host writes (a staging directory)."""
+        site and shows the errors). ``site_dir``: where the host writes (a staging directory).
+        ``only``: render just these pages (a page's path → wanted), no outputs (see first_pages)."""
         s = self.settings
         checked_site_dir(site_dir or s.site_dir, s.protected(), s.project)
         s.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -202,8 +203,8 @@ class BuildSession:
         # The downloads are written by a second process while pages are rendered and built.
         self._downloads_dir = downloads_dir(site_dir or s.site_dir)
         try:
-            self.site = prepare_site(s.cases, s.overrides, s.cache_dir, self._downloads_dir, s.docs_dir,
-                                     store=self.store, overlay=s.overlay, edition=s.edition)
+            self.site = prepare_site(s.cases, s.overrides, s.cache_dir, None if only else self._downloads_dir,
+                                     s.docs_dir, store=self.store, overlay=s.overlay, edition=s.edition, only=only)
         except Exception as exc:  # the library's own errors, in Chinese, with file:line:col
             self.abort()
             if not PREVIEW.active:
@@ -218,7 +219,7 @@ class BuildSession:
             for line in self.errors:
                 log.error("%s", line)
         else:
-            if PREVIEW.active:
+            if PREVIEW.active and only is None:  # a site of a few pages is no fallback
                 PREVIEW.last_good[s.cases] = self.site
         # The footer of every page (theme_extra) and of every printed page (a stylesheet asset).
         self.colophon = colophon(self.site.book, s.cases, self.site.edition)
@@ -240,8 +241,7 @@ class BuildSession:
         hashes: dict[str, str] = {}
         made: list[tuple[str, str | bytes]] = []
         for page in site.pages:
-            svgs = [site.chart_svgs.get(i, "") for i in chart_ids(page.content)]
-            hashes[page.path] = content_hash(page.content, *svgs)
+            hashes[page.path] = _page_hash(site, page)
             made.append((page.path, page.content))
         for asset in site.assets:
             hashes[asset.path] = content_hash(asset.content)
@@ -262,6 +262,32 @@ class BuildSession:
         files = [HostFile(path, content, previous is not None and previous["files"].get(path) == hashes[path])
                  for path, content in made]
         return Plan(files, full=previous is None, clean=clean)
+
+    def first_pages(self) -> list[HostFile]:
+        """The pages of a site prepared with ``only`` (the live preview's first pass after a save),
+        each judged unchanged or not against the served site's manifest (``previous``). What the
+        rest of the site needs (its other pages, assets, outputs, the manifest) is a full
+        session's: this one only has its pages converted and written."""
+        site = self._site()
+        self._generated = {page.path for page in site.pages}
+        self._docs = {}
+        files = (self.previous or {}).get("files", {})
+        return [HostFile(page.path, page.content, files.get(page.path) == _page_hash(site, page))
+                for page in site.pages]
+
+    def carried(self) -> dict[str, Any] | None:
+        """The served site's manifest as it stands after this session's pages were written (see
+        first_pages): their hashes and search documents in it, so a session that follows does not
+        convert them again and indexes them as they now are."""
+        if self.previous is None:
+            return None
+        site = self._site()
+        out = {**self.previous, "files": dict(self.previous["files"]), "search": dict(self.previous.get("search", {}))}
+        for page in site.pages:
+            if page.path in self._docs:
+                out["files"][page.path] = _page_hash(site, page)
+                out["search"][page.path] = docs_to_json(self._docs[page.path])
+        return out
 
     # ------------------------------------------------------------------ page by page
 
@@ -430,6 +456,11 @@ class BuildSession:
         if self.site is None:
             raise RuntimeError("BuildSession.prepare() first")
         return self.site
+
+
+def _page_hash(site: Site, page: SitePage) -> str:
+    """A generated page's key in the manifest: its Markdown and the charts put into it."""
+    return content_hash(page.content, *(site.chart_svgs.get(i, "") for i in chart_ids(page.content)))
 
 
 # --------------------------------------------------------------------------- registered outputs

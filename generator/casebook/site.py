@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from .validate import load_casebook
 
 def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path | None = None,
                  downloads_to: Path | None = None, docs_dir: Path | None = None, store: Store | None = None,
-                 overlay: Path | None = None, edition: str = "public") -> Site:
+                 overlay: Path | None = None, edition: str = "public",
+                 only: Callable[[str], bool] | None = None) -> Site:
     """Load, validate and render; raise CasebookInvalid (every error) if the casebook is invalid.
 
     ``docs_dir`` (the hand-written pages) and ``overrides`` are checked like case files (see content).
@@ -33,6 +35,8 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
     ``store``: the build session's handle on the cache (by default, the one in ``chart_cache``).
     ``overlay`` (a folder of real figures and names, see casebook.overlay) is checked against the
     casebook; ``edition`` "internal" builds from it, "public" applies only what it discloses.
+    ``only`` (a page's path → whether it is wanted): validate the whole casebook but render only
+    those pages, and no downloads (the live preview's first pass after a save; see render_site).
     """
     start = time.perf_counter()
     store = store or open_store(chart_cache)
@@ -47,11 +51,11 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
         raise CasebookInvalid(errors)
     the_edition = EDITIONS[edition]
     derived = derive(book)
-    tables, source_titles = download_tables(book, derived, the_edition)
+    tables, source_titles = download_tables(book, derived, the_edition) if only is None else ([], [])
     downloads = None
-    if downloads_to is not None:
+    if downloads_to is not None and only is None:
         downloads = start_downloads(tables, source_titles, chart_cache, downloads_to)
-    site = render_site(book, overrides, ChartRenderer(chart_cache), PageCache(store), derived, the_edition)
+    site = render_site(book, overrides, ChartRenderer(chart_cache), PageCache(store), derived, the_edition, only)
     site.download_tables, site.source_titles, site.downloads = tables, source_titles, downloads
     site.book = book  # for outputs made from the data, not the pages (the write-ups)
     site.public_book, site.overlay, site.edition = public, read, the_edition

@@ -16,6 +16,7 @@ import stat
 import types
 import typing
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -211,7 +212,10 @@ def _model_errors(exc: ValidationError, model: type[BaseModel], loaded: LoadedFi
 # --------------------------------------------------------------------------- cross-file checks
 
 
-def _walk(obj: Any, loc: Path_ = ()) -> list[tuple[Path_, BaseModel]]:
+Walk = list[tuple[Path_, BaseModel]]
+
+
+def _walk(obj: Any, loc: Path_ = ()) -> Walk:
     """Every model inside ``obj`` with its location, depth first in field order (iterative, and
     skipping plain values: at a thousand clusters this walk ran over a million times)."""
     out: list[tuple[Path_, BaseModel]] = []
@@ -266,7 +270,14 @@ class _Checker:
 
 
 def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
-                verbatim_cache: Store | None = None) -> list[CaseError]:
+                verbatim_cache: Store | None = None, known_walks: dict[int, Walk] | None = None,
+                checked: set[int] | None = None) -> list[CaseError]:
+    """Every check across files, and each figure resolved into its catalogue unit (in place).
+    ``known_walks``: models' walks already made (by id), spared a walk of their own; ``checked``:
+    models (by id) that passed their own checks against this catalogue and these sources already
+    (the source references, the figures, resolved: see load_casebook), which are not run again."""
+    known_walks = known_walks or {}
+    checked = checked or set()
     ck = _Checker(book)
     kinds = {kind for _, kind, _ in parsed}
     root_display = display_path(book.root)
@@ -321,7 +332,7 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
         if isinstance(model, Cluster | Lesson) and model.id != loaded.path.stem:
             ck.err(loaded, ("id",), f"标识“{model.id}”与文件名“{loaded.path.name}”不一致。"
                                     f"提示：把文件改名为 {model.id}.yaml，或把标识改为“{loaded.path.stem}”", mcls)
-        walks[id(model)] = _walk(model)
+        walks[id(model)] = known_walks.get(id(model)) or _walk(model)
         for loc, sub in walks[id(model)]:
             if isinstance(sub, Mechanism | Model_ | Strand | Example):
                 sub_kind = type(sub).__name__
@@ -336,7 +347,8 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
         mcls = type(model)
         _check_verbatim_cached(ck, loaded, model, texts, texts_key, verbatim_cache, spans)
         default_source = getattr(model, "source", None)
-        for loc, sub in walks[id(model)]:
+        own = id(model) not in checked
+        for loc, sub in walks[id(model)] if own else ():
             ref = getattr(sub, "source", None) if "source" in type(sub).model_fields else None
             if isinstance(ref, str):
                 _check_source_ref(ck, loaded, (*loc, "source"), ref, sections, mcls)
@@ -375,7 +387,7 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
                 for j, ex_id in enumerate(mo.examples):
                     if ex_id not in examples:
                         ck.err(loaded, ("models", i, "examples", j), _unknown("典型事例", ex_id, examples), mcls)
-        if isinstance(model, Cluster | Alliance):
+        if isinstance(model, Cluster | Alliance) and own:
             _check_duplicate_observations(ck, loaded, model, mcls)
     return ck.errors
 
@@ -780,18 +792,93 @@ def _model_key(loaded: LoadedFile, model_cls: type[BaseModel]) -> str:
     return content_hash("model", loaded.digest, model_cls.__name__)
 
 
-def _cached_model(cache: Store | None, loaded: LoadedFile, model_cls: type[BaseModel]) -> BaseModel | None:
+# Models read back in this process, as the cache entry made them, by entry key: a long-lived
+# process (the live preview) loads the casebook after every save, and decoding a thousand entries
+# again was most of that load. The cross-check resolves figures in place (only the observations,
+# which the top level of a cluster or the alliance holds): a kept cluster or alliance is never
+# handed out, each load gets a copy with its own observations — or, when the file checked clean
+# against the same indicator catalogue and sources before, the very copy that was checked then
+# (its figures resolved already, its own checks not run again: they read nothing else).
+@dataclass
+class _Kept:
+    key: str
+    model: BaseModel
+    walk: Walk
+    # Where the model (-1) and each of its observations (their index) stand in its walk.
+    replaced: list[tuple[int, int]]
+
+
+_PRISTINE: dict[str, _Kept] = {}
+_CHECKED: dict[tuple[str, str], tuple[BaseModel, Walk]] = {}  # (entry key, context) → clean, resolved
+_MEMO_LIMIT = 50_000
+
+
+def _kept_model(cache: Store | None, loaded: LoadedFile, model_cls: type[BaseModel]) -> _Kept | None:
     """The validated model of a file validated clean before (same bytes, path and code), or None."""
     if cache is None or not loaded.digest:
         return None
-    text = cache.get_text("model", _model_key(loaded, model_cls))
-    if text is None:
+    key = _model_key(loaded, model_cls)
+    kept = _PRISTINE.get(key)
+    if kept is None:
+        text = cache.get_text("model", key)
+        if text is None:
+            return None
+        try:
+            model = _unpack(text)
+        except (ValueError, KeyError, TypeError, ArithmeticError, _Unpackable):
+            return None  # a damaged entry: validated again, never a crash
+        if type(model) is not model_cls:
+            return None
+        if len(_PRISTINE) >= _MEMO_LIMIT:
+            _PRISTINE.clear()
+        walk = _walk(model)
+        at = {id(o): i for i, o in enumerate(model.observations)} if isinstance(model, Cluster | Alliance) else {}
+        replaced = [(n, -1 if sub is model else at[id(sub)]) for n, (loc, sub) in enumerate(walk)
+                    if sub is model or (len(loc) == 2 and id(sub) in at)]
+        kept = _PRISTINE[key] = _Kept(key, model, walk, replaced)
+    return kept
+
+
+def _cached_model(cache: Store | None, loaded: LoadedFile, model_cls: type[BaseModel]) -> tuple[BaseModel, Walk] | None:
+    """A model as _kept_model keeps it, fit for the cross-check (see _fresh), with its walk."""
+    kept = _kept_model(cache, loaded, model_cls)
+    return None if kept is None else _fresh(kept)
+
+
+def _fresh(kept: _Kept) -> tuple[BaseModel, Walk]:
+    """A kept model the cross-check may change: a copy with copied observations (a cluster or the
+    alliance), or the model itself (nothing else is changed), and its walk pointing at them."""
+    model = kept.model
+    if not isinstance(model, Cluster | Alliance):
+        return model, kept.walk
+    copy = _copy(model)
+    observations = [_copy(o) for o in model.observations]
+    copy.__dict__["observations"] = observations
+    out = list(kept.walk)
+    for n, i in kept.replaced:
+        out[n] = (out[n][0], copy if i < 0 else observations[i])
+    return copy, out
+
+
+def _copy(model: BaseModel) -> BaseModel:
+    """A shallow copy, as model_copy makes it, without its three copy.copy calls (it ran for each
+    of a thousand clusters' figures on every load)."""
+    out = type(model).__new__(type(model))
+    object.__setattr__(out, "__dict__", dict(model.__dict__))
+    object.__setattr__(out, "__pydantic_fields_set__", set(model.__pydantic_fields_set__))
+    extra, private = model.__pydantic_extra__, model.__pydantic_private__
+    object.__setattr__(out, "__pydantic_extra__", None if extra is None else dict(extra))
+    object.__setattr__(out, "__pydantic_private__", None if private is None else dict(private))
+    return out
+
+
+def _context(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]]) -> str | None:
+    """What a cluster's or the alliance's own checks read beyond the file (the indicator catalogue
+    and the sources, each by its file's cache key), or None when either is missing or failed."""
+    files = {kind: loaded.digest for loaded, kind, _ in parsed if kind in ("indicators", "sources")}
+    if len(files) < 2 or not all(files.values()) or book.failed_kinds & {"indicators", "sources"}:
         return None
-    try:
-        model = _unpack(text)
-    except (ValueError, KeyError, TypeError, ArithmeticError, _Unpackable):
-        return None  # a damaged entry: validated again, never a crash
-    return model if type(model) is model_cls else None
+    return content_hash(files["indicators"], files["sources"])
 
 
 def _keep_model(cache: Store | None, loaded: LoadedFile, model: BaseModel) -> None:
@@ -819,6 +906,7 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
     book = Casebook(root=root)
     errors: list[CaseError] = []
     parsed: list[tuple[LoadedFile, str, BaseModel]] = []
+    pending: list[tuple[int, _Kept]] = []  # models kept in this process: each placed below
     for path in discover(root):
         rel = path.relative_to(root)
         display = display_path(path)
@@ -848,9 +936,10 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
             book.invalid_ids.add(path.stem)
             continue
         model_cls = FILE_MODELS[kind]
-        cached = _cached_model(cache, loaded, model_cls)
-        if cached is not None:  # validated clean before, placeholders and all: nothing to report again
-            parsed.append((loaded, kind, cached))
+        kept = _kept_model(cache, loaded, model_cls)
+        if kept is not None:  # validated clean before, placeholders and all: nothing to report again
+            pending.append((len(parsed), kept))
+            parsed.append((loaded, kind, kept.model))
             continue
         holes = list(_placeholders(loaded.data))
         for loc in holes:
@@ -876,9 +965,32 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
             continue
         _keep_model(cache, loaded, model)
         parsed.append((loaded, kind, model))
+    # A kept model goes to the cross-check as the copy checked clean in this context before, or
+    # as a fresh copy (kept as checked once it is found clean).
+    context = _context(book, parsed)
+    walks: dict[int, Walk] = {}
+    checked: set[int] = set()
+    fresh: list[tuple[LoadedFile, str, BaseModel]] = []
+    for at, kept in pending:
+        loaded, kind, _ = parsed[at]
+        done = _CHECKED.get((kept.key, context)) if context is not None else None
+        use, walk = done if done is not None else _fresh(kept)
+        parsed[at] = (loaded, kind, use)
+        walks[id(use)] = walk
+        if done is not None:
+            checked.add(id(use))
+        elif context is not None and isinstance(use, Cluster | Alliance):
+            fresh.append((loaded, kept.key, use))
     parsed.sort(key=lambda item: ("sources", "indicators").index(item[1]) if item[1] in ("sources", "indicators") else 2)
     if not book.files and not errors:
         return book, [CaseError(display_path(root), 1, 1, "", "目录中没有案例文件。提示：检查 --cases 指向的目录")]
-    errors.extend(cross_check(book, parsed, cache))
+    errors.extend(cross_check(book, parsed, cache, walks, checked))
+    if fresh and context is not None:
+        wrong = {e.file for e in errors}
+        if len(_CHECKED) + len(fresh) > _MEMO_LIMIT:
+            _CHECKED.clear()
+        for loaded, key, use in fresh:
+            if loaded.display not in wrong:
+                _CHECKED[(key, context)] = (use, walks[id(use)])
     return book, sorted(set(errors), key=lambda e: (e.file, e.line, e.column, e.message))
 
