@@ -47,14 +47,18 @@ def _until(url: str, text: str, timeout: float) -> float:
     raise SystemExit(f"{url} never showed {text!r} within {timeout} s")
 
 
-def _idle(url: str) -> None:
-    """Wait until the preview has written the outputs that follow the pages (search, downloads,
-    write-ups): each edit is then measured from a quiet preview, as an editor's first save is."""
+def _idle(url: str) -> float:
+    """Wait until the preview has written the rest of the site after the edited page (the other
+    pages, search, downloads, write-ups): each edit is then measured from a quiet preview, as an
+    editor's first save is. How long that took."""
     import json
 
+    start = time.perf_counter()
     while json.loads(_fetch(url) or '{"busy": true}')["busy"]:
         time.sleep(0.1)
+    took = time.perf_counter() - start
     time.sleep(0.3)
+    return took
 
 
 def measure(project: Path, runs: int) -> dict:
@@ -69,15 +73,16 @@ def measure(project: Path, runs: int) -> dict:
         _until(url, "举措1", 900)
         ready = time.perf_counter() - start
         path = project / "cases" / "clusters" / "fictional-0000.yaml"
-        times = []
+        times, complete = [], []
         for n in range(runs):
             text = path.read_text(encoding="utf-8")
             marker = f"举措1（第{n + 1}次修改）"
             path.write_text(text.replace("title: 举措1\n", f"title: {marker}\n", 1)
                             .replace(f"title: 举措1（第{n}次修改）\n", f"title: {marker}\n", 1), encoding="utf-8")
             times.append(_until(url, marker, 300))
-            _idle(f"http://127.0.0.1:{port}/.casebook-preview/events?since=-1")
-        return {"ready": ready, "edits": times, "median": statistics.median(times)}
+            complete.append(times[-1] + _idle(f"http://127.0.0.1:{port}/.casebook-preview/events?since=-1"))
+        return {"ready": ready, "edits": times, "median": statistics.median(times),
+                "complete": statistics.median(complete)}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -91,14 +96,15 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="casebook-preview-bench-"))
     tmp.mkdir(parents=True, exist_ok=True)
-    print("| clusters | preview ready (s) | edit → page, median (s) | each (s) |\n|---:|---:|---:|---|")
+    print("| clusters | preview ready (s) | edit → page, median (s) | each (s) | edit → whole site idle, median (s) |\n"
+          "|---:|---:|---:|---|---:|")
     for size in (int(s) for s in args.clusters.split(",")):
         project = tmp / f"province-{size}"
         if not project.exists():
             project = make_project(tmp, size)
         r = measure(project, args.runs)
         each = ", ".join(f"{t:.2f}" for t in r["edits"])
-        print(f"| {size} | {r['ready']:.1f} | {r['median']:.2f} | {each} |", flush=True)
+        print(f"| {size} | {r['ready']:.1f} | {r['median']:.2f} | {each} | {r['complete']:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from casebook.figures import FigureError, parse_figure, quote_figures, strip_zer
 from casebook.loader import load_file
 from casebook.models import FILE_MODELS
 from casebook.store import Store
-from casebook.validate import _cached_model, _walk, file_kind, load_casebook
+from casebook.validate import _cached_model, _walk, file_kind, forget_kept, load_casebook
 
 from helpers import CLUSTER, line_of, replace
 
@@ -432,6 +432,7 @@ def test_a_damaged_cached_model_is_validated_again(tmp_path, book, damage):
         db.execute("UPDATE entries SET value = ? WHERE ns = 'model' AND key = ?", (text.encode(), key))
     db.commit()
     db.close()
+    forget_kept()  # as a new process would: the models kept in this one are not read from the cache
     again, errors = load_casebook(book, Store(store_path))
     assert errors == []
     for name, model in _tops(plain).items():

@@ -410,6 +410,7 @@ class Resident:
             raise
         # The theme's templates as the build had them, for the page updates that follow.
         self._env = config.plugins.on_env(config.theme.get_env(), config=config, files=plugin._files)
+        session.keep_warm()
         old, self.site_dir = self.site_dir, site_dir
         self.config, self.plugin, self.session, self._errors = config, plugin, session, []
         if old is not None:

@@ -315,6 +315,12 @@ _CLUSTER_CHARTS: dict[str, list[Chart]] = {}
 _CHARTS_LIMIT = 20_000
 
 
+def forget_kept() -> None:
+    """Drop the environments and charts kept in this process (charts read from the cache next time)."""
+    _ENVIRONMENTS.clear()
+    _CLUSTER_CHARTS.clear()
+
+
 def _environment(overrides: Path | None, overrides_digest: str, edition: present.Edition) -> Environment:
     key = (str(overrides), overrides_digest, edition.name)
     if key not in _ENVIRONMENTS:

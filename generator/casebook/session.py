@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import incremental
+from . import incremental, render, validate
 from .colophon import EXTRA_KEY, STYLESHEET, Colophon, colophon
 from .downloads import download_paths, move_downloads
 from .errors import emit, shown
@@ -133,6 +133,13 @@ class _Preview:
 
 
 PREVIEW = _Preview()
+
+
+def forget_kept() -> None:
+    """Start like a new process: nothing kept from earlier builds in this one (models, their checks,
+    template environments, drawn charts) — all read from the cache, or made, again."""
+    validate.forget_kept()
+    render.forget_kept()
 
 
 class BuildSession:
@@ -365,6 +372,12 @@ class BuildSession:
             incremental.link_unchanged(self.previous_site, site_dir, self.previous["tree"])
         if self.errors:
             _show_errors(site_dir, self.errors, self._last_good_shown)
+
+    def keep_warm(self) -> None:
+        """After a preview's first build: the casebook read back once from what the build cached, so
+        the first save finds its models kept in the process, as every later save does."""
+        if not self.errors and self.store.path is not None:
+            validate.load_casebook(self.settings.cases, self.store)
 
     def abort(self) -> None:
         """A failed build: no downloads left behind (waited for first, or the second process would

@@ -215,6 +215,9 @@ def _model_errors(exc: ValidationError, model: type[BaseModel], loaded: LoadedFi
 Walk = list[tuple[Path_, BaseModel]]
 
 
+LINKABLE_MODELS = (Mechanism, Model_, Strand, Example)  # what a lesson or a model may link to, by id
+
+
 def _walk(obj: Any, loc: Path_ = ()) -> Walk:
     """Every model inside ``obj`` with its location, depth first in field order (iterative, and
     skipping plain values: at a thousand clusters this walk ran over a million times)."""
@@ -271,12 +274,14 @@ class _Checker:
 
 def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
                 verbatim_cache: Store | None = None, known_walks: dict[int, Walk] | None = None,
-                checked: set[int] | None = None) -> list[CaseError]:
+                checked: set[int] | None = None, known_linkables: dict[int, Walk] | None = None) -> list[CaseError]:
     """Every check across files, and each figure resolved into its catalogue unit (in place).
-    ``known_walks``: models' walks already made (by id), spared a walk of their own; ``checked``:
+    ``known_walks``: models' walks already made (by id), spared a walk of their own, and
+    ``known_linkables`` what of them other files may link to; ``checked``:
     models (by id) that passed their own checks against this catalogue and these sources already
     (the source references, the figures, resolved: see load_casebook), which are not run again."""
     known_walks = known_walks or {}
+    known_linkables = known_linkables or {}
     checked = checked or set()
     ck = _Checker(book)
     kinds = {kind for _, kind, _ in parsed}
@@ -333,8 +338,8 @@ def cross_check(book: Casebook, parsed: list[tuple[LoadedFile, str, BaseModel]],
             ck.err(loaded, ("id",), f"标识“{model.id}”与文件名“{loaded.path.name}”不一致。"
                                     f"提示：把文件改名为 {model.id}.yaml，或把标识改为“{loaded.path.stem}”", mcls)
         walks[id(model)] = known_walks.get(id(model)) or _walk(model)
-        for loc, sub in walks[id(model)]:
-            if isinstance(sub, Mechanism | Model_ | Strand | Example):
+        for loc, sub in known_linkables[id(model)] if id(model) in known_linkables else walks[id(model)]:
+            if isinstance(sub, LINKABLE_MODELS):
                 sub_kind = type(sub).__name__
                 claim("linkable", sub.id, loaded, (*loc, "id"), mcls)
                 linkables.setdefault(sub.id, sub_kind)
@@ -806,11 +811,18 @@ class _Kept:
     walk: Walk
     # Where the model (-1) and each of its observations (their index) stand in its walk.
     replaced: list[tuple[int, int]]
+    linkables: Walk  # what of the walk other files may link to (the same in every copy)
 
 
 _PRISTINE: dict[str, _Kept] = {}
 _CHECKED: dict[tuple[str, str], tuple[BaseModel, Walk]] = {}  # (entry key, context) → clean, resolved
 _MEMO_LIMIT = 50_000
+
+
+def forget_kept() -> None:
+    """Drop the models and checks kept in this process (read from the cache again next time)."""
+    _PRISTINE.clear()
+    _CHECKED.clear()
 
 
 def _kept_model(cache: Store | None, loaded: LoadedFile, model_cls: type[BaseModel]) -> _Kept | None:
@@ -835,7 +847,8 @@ def _kept_model(cache: Store | None, loaded: LoadedFile, model_cls: type[BaseMod
         at = {id(o): i for i, o in enumerate(model.observations)} if isinstance(model, Cluster | Alliance) else {}
         replaced = [(n, -1 if sub is model else at[id(sub)]) for n, (loc, sub) in enumerate(walk)
                     if sub is model or (len(loc) == 2 and id(sub) in at)]
-        kept = _PRISTINE[key] = _Kept(key, model, walk, replaced)
+        kept = _PRISTINE[key] = _Kept(key, model, walk, replaced, [(loc, sub) for loc, sub in walk
+                                                                   if isinstance(sub, LINKABLE_MODELS)])
     return kept
 
 
@@ -969,6 +982,7 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
     # as a fresh copy (kept as checked once it is found clean).
     context = _context(book, parsed)
     walks: dict[int, Walk] = {}
+    linkables: dict[int, Walk] = {}
     checked: set[int] = set()
     fresh: list[tuple[LoadedFile, str, BaseModel]] = []
     for at, kept in pending:
@@ -976,7 +990,7 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
         done = _CHECKED.get((kept.key, context)) if context is not None else None
         use, walk = done if done is not None else _fresh(kept)
         parsed[at] = (loaded, kind, use)
-        walks[id(use)] = walk
+        walks[id(use)], linkables[id(use)] = walk, kept.linkables
         if done is not None:
             checked.add(id(use))
         elif context is not None and isinstance(use, Cluster | Alliance):
@@ -984,7 +998,7 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
     parsed.sort(key=lambda item: ("sources", "indicators").index(item[1]) if item[1] in ("sources", "indicators") else 2)
     if not book.files and not errors:
         return book, [CaseError(display_path(root), 1, 1, "", "目录中没有案例文件。提示：检查 --cases 指向的目录")]
-    errors.extend(cross_check(book, parsed, cache, walks, checked))
+    errors.extend(cross_check(book, parsed, cache, walks, checked, linkables))
     if fresh and context is not None:
         wrong = {e.file for e in errors}
         if len(_CHECKED) + len(fresh) > _MEMO_LIMIT:
