@@ -3,7 +3,11 @@ a full build gives (FICTIONAL casebooks only)."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,33 +55,77 @@ def test_edit_rebuilds_only_what_changed_and_equals_a_full_build(project, tmp_pa
     assert "cases/fictional-alpha/index.html" not in changed, "an untouched cluster's page is not rebuilt"
     assert "indicators/collective-income/index.html" not in changed
     assert "4,200" in (site / "cases" / "fictional-beta" / "index.html").read_text(encoding="utf-8")
+    texts = [p for p in after if p.startswith("search/text/")]
+    assert texts and [p for p in texts if p not in changed], "unchanged pages' search texts are linked in, not written"
+    assert [p for p in texts if p in changed], "the edited page's search text is written"
     assert tree_digest(site) == tree_digest(full_build(project, tmp_path))
 
 
 def test_nothing_changed_rebuilds_no_page(project):
     """Each build in its own process, as from the command line: nothing in the key may depend on
-    the process (such as a function's address in the Markdown settings)."""
+    the process (such as a function's address in the Markdown settings). A second build with every
+    input as it was, onto the site as the first left it, writes nothing at all and says so."""
     import subprocess
     import sys
 
-    def cli_build() -> None:
-        subprocess.run([sys.executable, "-m", "casebook", "build"], cwd=project, check=True, capture_output=True)
+    def cli_build() -> str:
+        return subprocess.run([sys.executable, "-m", "casebook", "build"], cwd=project, check=True, capture_output=True,
+                              text=True).stdout
 
-    cli_build()
+    assert "网站已生成" in cli_build()
     site = project / "site"
     before = mtimes(site)
-    cli_build()
-    after = mtimes(site)
-    rebuilt = {p for p in after if after[p] != before[p] and p.endswith(".html") and p != "404.html"}
-    # Only the hand-written pages, which are always read (their front matter shows in the navigation).
-    assert rebuilt == {"about/index.html", "guide/index.html"}
+    out = cli_build()
+    assert "网站已是最新" in out and "casebook build --strict" in out, out
+    assert mtimes(site) == before, "a build with nothing changed writes no file"
+    (project / "content" / "about.md").touch()  # the same bytes: still nothing to build
+    assert "网站已是最新" in cli_build()
+    assert mtimes(site) == before
+
+
+HOOK = "def on_post_page(output, page, config):\n    return output.replace('</body>', '<!-- {} --></body>')\n"
 
 
 @pytest.mark.parametrize("change", ["config", "content", "removed cluster", "site touched", "cluster text",
-                                    "lesson", "indicator catalogue", "cluster source"])
-def test_other_changes_still_give_the_full_build_site(project, tmp_path, change):
+                                    "lesson", "indicator catalogue", "cluster source", "site file removed",
+                                    "site file added", "theme override", "hook file", "environment variable",
+                                    "a new case file"])
+def test_other_changes_still_give_the_full_build_site(project, tmp_path, change, monkeypatch):
+    """Every kind of input a build reads, changed after a build, is built (never the no-op)."""
+    # (The hook's two texts differ in length: Python reuses a compiled module of the same size and
+    # second, whatever the build does.)
+    if change == "hook file":  # MkDocs runs hooks named in the settings: a file beside them
+        (project / "hooks").mkdir()
+        (project / "hooks" / "mark.py").write_text(HOOK.format("标记一"), encoding="utf-8")
+        config = project / "mkdocs.yml"
+        config.write_text(config.read_text(encoding="utf-8") + "\nhooks:\n  - hooks/mark.py\n", encoding="utf-8")
+    if change == "environment variable":
+        monkeypatch.setenv("CASEBOOK_TEST_DESCRIPTION", "说明一（测试）")
+        config = project / "mkdocs.yml"
+        text = config.read_text(encoding="utf-8")
+        config.write_text(re.sub(r"^site_description: .*$", "site_description: !ENV [CASEBOOK_TEST_DESCRIPTION, 无]",
+                                 text, count=1, flags=re.M), encoding="utf-8")
     site = build_project(project)
-    if change == "config":
+    if change == "hook file":
+        assert "<!-- 标记一 -->" in (site / "index.html").read_text(encoding="utf-8")
+        (project / "hooks" / "mark.py").write_text(HOOK.format("标记二号"), encoding="utf-8")
+    elif change == "environment variable":
+        assert "说明一（测试）" in (site / "index.html").read_text(encoding="utf-8")
+        monkeypatch.setenv("CASEBOOK_TEST_DESCRIPTION", "说明二（测试）")
+    elif change == "theme override":
+        main = next((project / "theme_overrides").rglob("*.html"))
+        main.write_text(main.read_text(encoding="utf-8") + "\n{# 测试 #}\n", encoding="utf-8")
+    elif change == "site file removed":
+        (site / "cases" / "fictional-alpha" / "index.html").unlink()
+    elif change == "site file added":
+        (site / "extra.html").write_text("不是构建写的", encoding="utf-8")
+    elif change == "a new case file":
+        beta = project / "cases" / "clusters" / "fictional-beta.yaml"
+        text = beta.read_text(encoding="utf-8")
+        assert "id: fictional-beta" in text
+        (project / "cases" / "clusters" / "fictional-delta.yaml").write_text(
+            text.replace("id: fictional-beta", "id: fictional-delta"), encoding="utf-8")
+    elif change == "config":
         config = project / "mkdocs.yml"
         config.write_text(config.read_text(encoding="utf-8").replace("site_description: ", "site_description: 新"),
                           encoding="utf-8")
@@ -102,12 +150,52 @@ def test_other_changes_still_give_the_full_build_site(project, tmp_path, change)
         path = project / "cases" / "indicators.yaml"
         path.write_text(path.read_text(encoding="utf-8").replace("definition: ", "definition: 补充说明（测试）。", 1),
                         encoding="utf-8")
-    else:
+    elif change == "site touched":
         (site / "cases" / "fictional-alpha" / "index.html").write_text("tampered", encoding="utf-8")
-    build_project(project)
-    assert tree_digest(site) == tree_digest(full_build(project, tmp_path))
+    before = mtimes(site)
+    if change == "hook file":  # MkDocs loads a hook once per process: a build of its own
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, "-m", "casebook", "build"], cwd=project, check=True, capture_output=True)
+    else:
+        build_project(project)
+    assert mtimes(site) != before, "built, not left as it was"
+    if change != "hook file":  # (in this process, MkDocs would run the hook it loaded first)
+        assert tree_digest(site) == tree_digest(full_build(project, tmp_path))
     if change == "removed cluster":
         assert not (site / "cases" / "fictional-gamma").exists()
+    if change == "site file added":
+        assert not (site / "extra.html").exists()
+    home = (site / "index.html").read_text(encoding="utf-8")
+    if change == "hook file":
+        assert "<!-- 标记二号 -->" in home and "标记一" not in home
+    if change == "environment variable":
+        assert "说明二（测试）" in home
+    if change == "a new case file":
+        assert (site / "cases" / "fictional-delta" / "index.html").is_file()
+
+
+def test_a_leak_checked_build_always_checks(tmp_path):
+    """A build with the leak check is never the no-op: the check is what it is run for."""
+    from casebook.mkdocs_plugin import build, open_session
+
+    from sitebuild import ROOT, fictional_overlay
+
+    project = make_project(tmp_path, ROOT / "cases")  # the (FICTIONAL) overlay is the real casebook's
+    overlay = fictional_overlay(tmp_path)
+    for _ in range(2):
+        session = open_session(project / "mkdocs.yml")
+        session.use_overlay(overlay, internal=False)
+        build(project / "mkdocs.yml", session=session)
+        assert not session.skipped and session.leak_report is not None
+    session = open_session(project / "mkdocs.yml")
+    session.use_overlay(overlay, internal=True)
+    build(project / "mkdocs.yml", session=session)
+    session = open_session(project / "mkdocs.yml")
+    session.use_overlay(overlay, internal=True)
+    build(project / "mkdocs.yml", session=session)
+    assert session.skipped, "the internal edition, built again with nothing changed, is left as it is"
 
 
 def test_strict_build_checks_every_page(project):
@@ -132,3 +220,34 @@ def test_the_published_site_is_never_written_in_place(project, tmp_path):
     edit_beta(project)
     build_project(project)
     assert tree_digest(mirror) == before
+
+
+def _check(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "casebook", "check", "--cases", "cases"], cwd=project,
+                          capture_output=True, text=True)
+
+
+def test_check_reads_back_what_a_build_validated_unless_git_tracks_the_cache(project):
+    """`casebook check` beside a build cache reads clean, unchanged files back from it (as the build
+    does); a cache that arrived in a commit is never read. Seen through a cached model altered to name
+    an indicator its file does not: only a check that read it reports that."""
+    import sqlite3
+
+    assert _check(project).returncode == 0
+    # From the project folder, as the check runs: a file's messages name it as seen from there.
+    subprocess.run([sys.executable, "-m", "casebook", "build"], cwd=project, check=True, capture_output=True)
+    with sqlite3.connect(project / ".cache" / "casebook" / "cache.sqlite") as db:
+        rows = db.execute("SELECT key, value FROM entries WHERE ns = 'model'").fetchall()
+        altered = [(bytes(v).decode().replace('"indicator":"collective-income"', '"indicator":"no-such-indicator"'), k)
+                   for k, v in rows]  # the clusters' figures, not the catalogue's own entry
+        assert any("no-such-indicator" in text for text, _ in altered)
+        db.executemany("UPDATE entries SET value = ? WHERE ns = 'model' AND key = ?",
+                       [(text.encode(), k) for text, k in altered])
+    read = _check(project)
+    assert read.returncode == 1 and "no-such-indicator" in read.stdout, read.stdout + read.stderr
+    env = {**os.environ, "GIT_AUTHOR_NAME": "虚构", "GIT_AUTHOR_EMAIL": "x@example.invalid",
+           "GIT_COMMITTER_NAME": "虚构", "GIT_COMMITTER_EMAIL": "x@example.invalid"}
+    for cmd in (["init", "-q"], ["add", "-f", "."], ["commit", "-q", "-m", "虚构：缓存被提交"]):
+        subprocess.run(["git", *cmd], cwd=project, env=env, check=True, capture_output=True)
+    tracked = _check(project)
+    assert tracked.returncode == 0 and "检查通过" in tracked.stdout, tracked.stdout + tracked.stderr

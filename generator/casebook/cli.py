@@ -15,6 +15,7 @@ from .errors import emit, format_github, format_gitlab, format_json, format_text
 from .models import FILE_MODELS
 from .present import STATE_LABELS, STATES
 from .schema import combined_schema, dumps, kind_schema, write_schemas
+from .store import Store
 from .validate import Casebook, load_casebook
 
 
@@ -24,12 +25,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"用法错误：{message}\n提示：运行 casebook --help 查看用法\n")
 
 
+def _build_cache(project: Path) -> Store:
+    """The project's build cache, when a build made one (and git does not track it): files that
+    validated clean before, unchanged, are read back from it instead of validated again. Otherwise
+    (CI's fresh clone) a store that keeps nothing."""
+    from .store import committed_files, open_store  # (only a check beside a build cache needs them)
+
+    cache_dir = project / ".cache" / "casebook"
+    if not (cache_dir / "cache.sqlite").is_file() or committed_files(cache_dir):
+        return Store(None)
+    return open_store(cache_dir)
+
+
 def _check(args: argparse.Namespace) -> int:
     root = Path(args.cases)
     if not root.is_dir():
         emit(f"用法错误：找不到案例目录“{shown(root)}”。提示：用 --cases 指向含有 clusters/ 的目录", err=True)
         return 2
-    book, errors = load_casebook(root)
+    project = root.resolve().parent
+    store = _build_cache(project)
+    book, errors = load_casebook(root, store, keep=False)
+    store.commit()
     overlay_note, states = None, STATES
     if args.overlay and not errors:
         overlay_note, more, internal = _overlay_check(Path(args.overlay), root, book)
@@ -40,7 +56,6 @@ def _check(args: argparse.Namespace) -> int:
             book, states = internal, EDITIONS["internal"].states()
     # The hand-written pages beside the casebook (the project's content/ and theme_overrides/) arrive
     # by pull request too: the same check, so CI annotates them where the build would refuse them.
-    project = root.resolve().parent
     if (project / "mkdocs.yml").is_file() and (project / "content").is_dir():
         from .content import check_content
 
@@ -163,7 +178,11 @@ def _build(args: argparse.Namespace) -> int:
     except BuildFailed as exc:
         emit(f"构建失败，原有网站保持不变。\n{exc}", err=True)
         return exc.exit_code
-    if session.settings.edition == "internal":
+    if session.skipped:
+        which = "内部版网站" if session.settings.edition == "internal" else "网站"
+        emit(f"{which}已是最新：{shown(target)}（自上次构建以来，案例、页面、配置和程序都没有改动，网站也未被改动，"
+             "未重新生成）。提示：要完整重建，用 casebook build --strict")
+    elif session.settings.edition == "internal":
         emit(f"内部版网站已生成：{shown(target)}（内部资料，不得外传；不要发布到公开网站）")
     else:
         emit(f"网站已生成：{shown(target)}")

@@ -10,8 +10,10 @@ MkDocs 1.x fork, loads it unchanged. Library errors become PluginError here and 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
 from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
@@ -182,8 +184,11 @@ def _config_values(config) -> dict:
             "edit_uri", "use_directory_urls", "markdown_extensions", "mdx_configs", "extra", "hooks")
     values = {k: config.get(k) for k in keys}
     values["theme"] = dict(config.theme)
-    values["hook_code"] = [Path(h).read_text(encoding="utf-8") for h in (config.get("hooks") or [])
-                           if isinstance(h, str) and Path(h).is_file()]
+    # Loaded, the hooks are modules (by their path as the settings name it, relative to the settings file).
+    hooks = config.get("hooks") or {}
+    files = [getattr(m, "__file__", None) for m in hooks.values()] if isinstance(hooks, dict) else []
+    values["hook_code"] = [Path(f).read_text(encoding="utf-8") for f in files if f and Path(f).is_file()]
+    values["hooks"] = list(hooks)
     return values
 
 
@@ -320,7 +325,23 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
         finally:
             build_log.removeFilter(dirty_filter)
 
-    return session.run(render, Path(site_dir) if site_dir else None)
+    return session.run(render, Path(site_dir) if site_dir else None, host_inputs=_host_inputs(config_file))
+
+
+# `!ENV NAME` and `!ENV [NAME, OTHER, default]` in MkDocs settings (and files they INHERIT).
+_ENV_TAG = re.compile(r"!ENV\s+(\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _host_inputs(config_file: Path) -> list[Any]:
+    """What a MkDocs build reads beyond the project's files: the environment variables its
+    settings name (a changed value is a different site). Versions of MkDocs, the theme and the
+    Markdown extensions are the installed packages', which the session keys by itself."""
+    names: set[str] = set()
+    with contextlib.suppress(OSError):
+        for project_file in config_file.parent.glob("*.y*ml"):
+            for tag in _ENV_TAG.findall(project_file.read_text(encoding="utf-8", errors="replace")):
+                names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", tag))
+    return ["mkdocs", sorted((name, os.environ.get(name)) for name in names)]
 
 
 def _reason(exc: BaseException, site: Path | None = None) -> str:

@@ -178,11 +178,13 @@ class SearchIndex:
     def add_docs(self, url: str, title: str, docs: list[SearchDoc]) -> None:
         self.pages.append((url, title, docs))
 
-    def write(self, site_dir: Path, previous: dict[str, str] | None = None) -> dict[str, Any]:
+    def write(self, site_dir: Path, previous: dict[str, str] | None = None,
+              linked: set[str] | None = None) -> dict[str, Any]:
         """Write search/ (manifest, titles, shards, texts). ``previous``: the file hashes the last
-        build recorded, for files already in ``site_dir`` (an incremental build); those unchanged
-        are not rewritten. Returns sizes and the new hashes."""
-        previous = previous or {}
+        build recorded, for files already in ``site_dir`` or (``linked``: names under search/) to be
+        linked into it from the published site after the build (an incremental build); those
+        unchanged are not written. Returns sizes, the new hashes and the names of all files."""
+        previous, linked = previous or {}, linked or set()
         out = site_dir / "search"
         out.mkdir(parents=True, exist_ok=True)
         table_pages: list[list[str]] = []
@@ -229,7 +231,7 @@ class SearchIndex:
                         old.unlink()
         for name, body in files.items():
             path = out / name
-            if previous.get(name) == hashes[name] and path.is_file():
+            if previous.get(name) == hashes[name] and (name in linked or path.is_file()):
                 continue  # written by the build this one continues, and unchanged
             path.parent.mkdir(parents=True, exist_ok=True)
             # A BOM, so the scripts read as UTF-8 however they are loaded (worker, or <script> on file://)
@@ -249,7 +251,7 @@ class SearchIndex:
         # Material's bundle loads this script instead of fetching the JSON when the site is on disk.
         write_atomic(out / "search_index.js", ("\ufeffvar __index = " + body + ";").encode("utf-8"))
         return {"shards": shards, "docs": len(table_docs), "stamp": manifest["config"]["casebook"]["stamp"],
-                "hashes": hashes,
+                "hashes": hashes, "files": set(files),
                 "bytes": sum(len(b.encode("utf-8")) for b in files.values())}
 
 

@@ -167,6 +167,8 @@ class BuildSession:
         self._downloads_dir: Path | None = None
         self.colophon: Colophon | None = None  # the footer's data (prepare)
         self.leak_report: tuple[int, float] | None = None  # secrets searched for, seconds (leak_check)
+        self._dropped: set[str] = set()  # files of the published site an incremental build no longer has
+        self.skipped = False  # run() found nothing changed and left the published site as it was
 
     def use_overlay(self, overlay: Path, *, internal: bool) -> None:
         """Build with an overlay of real figures: the internal edition (into site-internal/ with
@@ -211,7 +213,8 @@ class BuildSession:
         self._downloads_dir = downloads_dir(site_dir or s.site_dir)
         try:
             self.site = prepare_site(s.cases, s.overrides, s.cache_dir, None if only else self._downloads_dir,
-                                     s.docs_dir, store=self.store, overlay=s.overlay, edition=s.edition, only=only)
+                                     s.docs_dir, store=self.store, overlay=s.overlay, edition=s.edition, only=only,
+                                     keep=PREVIEW.active)  # a command builds once: nothing kept for later
         except Exception as exc:  # the library's own errors, in Chinese, with file:line:col
             self.abort()
             if not PREVIEW.active:
@@ -369,7 +372,8 @@ class BuildSession:
         if self.previous is not None and self.previous_site is not None:
             # Everything this build did not write is the published site's, unchanged: linked in,
             # now that nothing more will be written in place (later writes replace, never modify).
-            incremental.link_unchanged(self.previous_site, site_dir, self.previous["tree"])
+            tree = self.previous["tree"]
+            incremental.link_unchanged(self.previous_site, site_dir, [rel for rel in tree if rel not in self._dropped])
         if self.errors:
             _show_errors(site_dir, self.errors, self._last_good_shown)
 
@@ -395,7 +399,7 @@ class BuildSession:
 
     # ------------------------------------------------------------------ the whole build
 
-    def run(self, render: Callable[[Path, bool], None], site_dir: Path | None = None) -> Path:
+    def run(self, render: Callable[[Path, bool], None], site_dir: Path | None = None, host_inputs: Any = None) -> Path:
         """Build the site atomically: ``render(staging, incremental)`` has the host build into a
         staging directory (calling back into this session), which is then swapped in whole.
 
@@ -403,7 +407,10 @@ class BuildSession:
         anything is written. On any failure the staging directory is removed, the previous site is
         left exactly as it was, and BuildFailed carries the reason in Chinese. Builds of one site
         directory run one at a time. When the published site was built by this casebook from the
-        same configuration, only changed pages are rebuilt (not in strict mode)."""
+        same configuration, only changed pages are rebuilt (not in strict mode). ``host_inputs``:
+        what of the host's a build reads beyond the project's files (its version, the environment
+        variables its settings name); given, a build whose inputs are all as the published site's
+        were, onto that site untouched, writes nothing (``skipped``) — never with strict or a leak check."""
         from . import publish as pub
 
         s = self.settings
@@ -414,6 +421,15 @@ class BuildSession:
             target.parent.mkdir(parents=True, exist_ok=True)
             with pub.site_lock(target, list(protected.values())) as lock:
                 pub._step("locked")
+                inputs = None
+                # (A cache git tracks is refused by prepare(): never a no-op past that refusal.)
+                if (host_inputs is not None and self.incremental_build and not s.leak_check
+                        and not committed_files(s.cache_dir)):
+                    inputs = self._inputs_key(host_inputs, target)
+                    if target.is_dir() and incremental.unchanged(s.cache_dir, target, inputs):
+                        log.info("casebook: nothing changed since the published site was built; left as it is")
+                        self.skipped = True
+                        return target
                 if self.incremental_build and target.is_dir():
                     self.previous = incremental.load_previous(s.cache_dir, target)
                     self.previous_site = target
@@ -435,7 +451,7 @@ class BuildSession:
                 # The new site is published: what follows may fail without making the build a failure.
                 if self.manifest is not None:
                     try:
-                        incremental.save(s.cache_dir, target, self.manifest)
+                        incremental.save(s.cache_dir, target, self.manifest, inputs)
                     except OSError as exc:
                         emit(f"注意：网站已发布，但未能记录构建清单（{pub.describe_os_error(exc)}）；下次构建将完整重建。",
                              err=True)
@@ -443,6 +459,16 @@ class BuildSession:
         except OSError as exc:  # the site directory itself: read-only, full, not permitted
             raise BuildFailed(pub.describe_os_error(exc, target)) from exc
         return target
+
+    def _inputs_key(self, host_inputs: Any, target: Path) -> str:
+        from .colophon import last_commit_date
+
+        s = self.settings
+        # The footer's date is the last commit's; a year bound of the data checks is this year's.
+        extra = [code_digest(), host_inputs, repr(s), self.strict, str(last_commit_date(s.cases)),
+                 time.localtime().tm_year]
+        return incremental.inputs_key([s.cases, s.docs_dir, s.overrides, s.overlay, s.config_file], s.project,
+                                      [target, s.cache_dir], extra)
 
     def _check_leaks(self, built: Path) -> None:
         """With leak_check: search every file of the built public site for every value and name
@@ -505,7 +531,13 @@ def _write_search(session: BuildSession, site_dir: Path) -> None:
             raise BuildFailed(f"内部错误：页面 {uri} 没有检索内容。提示：删除 .cache/casebook/builds 后重新构建")
         index.add_docs(*entry)
         entries[uri] = docs_to_json(entry)
-    stats = index.write(site_dir, (session.previous or {}).get("search_files"))
+    # The published site's search files that are still the same are linked in after the build
+    # (finish), not written again; those no longer part of the index are not linked in.
+    tree = (session.previous or {}).get("tree", {}) if session.previous_site is not None else {}
+    published = {rel[7:] for rel in tree if rel.startswith("search/")}
+    stats = index.write(site_dir, (session.previous or {}).get("search_files"), published)
+    session._dropped |= {f"search/{name}" for name in published
+                         if name.startswith(("shards/", "text/")) and name not in stats["files"]}
     assert session.manifest is not None
     session.manifest.update(stamp=stats["stamp"], search=entries, search_files=stats["hashes"])
     log.info("casebook: search index of %d documents in %d shards (%.1f MB)", stats["docs"], stats["shards"],

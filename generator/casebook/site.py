@@ -25,7 +25,7 @@ from .validate import load_casebook
 def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path | None = None,
                  downloads_to: Path | None = None, docs_dir: Path | None = None, store: Store | None = None,
                  overlay: Path | None = None, edition: str = "public",
-                 only: Callable[[str], bool] | None = None) -> Site:
+                 only: Callable[[str], bool] | None = None, keep: bool = True) -> Site:
     """Load, validate and render; raise CasebookInvalid (every error) if the casebook is invalid.
 
     ``docs_dir`` (the hand-written pages) and ``overrides`` are checked like case files (see content).
@@ -37,10 +37,11 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
     casebook; ``edition`` "internal" builds from it, "public" applies only what it discloses.
     ``only`` (a page's path → whether it is wanted): validate the whole casebook but render only
     those pages, and no downloads (the live preview's first pass after a save; see render_site).
+    ``keep``: keep what was read from the cache in the process, for the next build (load_casebook).
     """
     start = time.perf_counter()
     store = store or open_store(chart_cache)
-    book, errors = load_casebook(cases, store)
+    book, errors = load_casebook(cases, store, keep=keep)
     # The hand-written pages and theme overrides come by pull request too: checked alike, all at once.
     errors += check_content(docs_dir, overrides) if docs_dir is not None else []
     public, read = book, None

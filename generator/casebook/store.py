@@ -127,7 +127,8 @@ def tree_digest(folder: Path | None) -> str:
     if folder is not None and folder.is_dir():
         for path in sorted(folder.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
-                h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+                # fsencode: a file name that is not UTF-8 (kept by Python as surrogates) is hashed, never a crash
+                h.update(os.fsencode(path.relative_to(folder).as_posix()) + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

@@ -812,6 +812,7 @@ class _Kept:
     # Where the model (-1) and each of its observations (their index) stand in its walk.
     replaced: list[tuple[int, int]]
     linkables: Walk  # what of the walk other files may link to (the same in every copy)
+    own: bool = False  # not kept in the process: the cross-check may change this model itself
 
 
 _PRISTINE: dict[str, _Kept] = {}
@@ -825,8 +826,9 @@ def forget_kept() -> None:
     _CHECKED.clear()
 
 
-def _kept_model(cache: Store | None, loaded: LoadedFile, model_cls: type[BaseModel]) -> _Kept | None:
-    """The validated model of a file validated clean before (same bytes, path and code), or None."""
+def _kept_model(cache: Store | None, loaded: LoadedFile, model_cls: type[BaseModel], keep: bool = True) -> _Kept | None:
+    """The validated model of a file validated clean before (same bytes, path and code), or None.
+    ``keep``: kept in the process for later loads (else the caller's own: no copy needed)."""
     if cache is None or not loaded.digest:
         return None
     key = _model_key(loaded, model_cls)
@@ -841,6 +843,10 @@ def _kept_model(cache: Store | None, loaded: LoadedFile, model_cls: type[BaseMod
             return None  # a damaged entry: validated again, never a crash
         if type(model) is not model_cls:
             return None
+        if not keep:
+            walk = _walk(model)
+            return _Kept(key, model, walk, [], [(loc, sub) for loc, sub in walk if isinstance(sub, LINKABLE_MODELS)],
+                         own=True)
         if len(_PRISTINE) >= _MEMO_LIMIT:
             _PRISTINE.clear()
         walk = _walk(model)
@@ -909,11 +915,13 @@ def _keep_model(cache: Store | None, loaded: LoadedFile, model: BaseModel) -> No
 # --------------------------------------------------------------------------- entry point
 
 
-def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, list[CaseError]]:
+def load_casebook(root: Path, cache: Store | None = None, keep: bool = True) -> tuple[Casebook, list[CaseError]]:
     """Load and validate every file under ``root``. Returns the casebook and every error found.
 
     The casebook is only fit for rendering when the error list is empty. ``cache`` (a directory
-    kept between runs) spares re-parsing unchanged files and re-checking their quotes.
+    kept between runs) spares re-parsing unchanged files and re-checking their quotes. ``keep``:
+    keep the models read from it, and their checks, in the process for the next load (a resident
+    preview loads after every save; a command that loads once spares the copies that takes).
     """
     root = Path(root)
     book = Casebook(root=root)
@@ -949,7 +957,7 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
             book.invalid_ids.add(path.stem)
             continue
         model_cls = FILE_MODELS[kind]
-        kept = _kept_model(cache, loaded, model_cls)
+        kept = _kept_model(cache, loaded, model_cls, keep)
         if kept is not None:  # validated clean before, placeholders and all: nothing to report again
             pending.append((len(parsed), kept))
             parsed.append((loaded, kind, kept.model))
@@ -987,13 +995,13 @@ def load_casebook(root: Path, cache: Store | None = None) -> tuple[Casebook, lis
     fresh: list[tuple[LoadedFile, str, BaseModel]] = []
     for at, kept in pending:
         loaded, kind, _ = parsed[at]
-        done = _CHECKED.get((kept.key, context)) if context is not None else None
-        use, walk = done if done is not None else _fresh(kept)
+        done = _CHECKED.get((kept.key, context)) if context is not None and not kept.own else None
+        use, walk = (kept.model, kept.walk) if kept.own else done if done is not None else _fresh(kept)
         parsed[at] = (loaded, kind, use)
         walks[id(use)], linkables[id(use)] = walk, kept.linkables
         if done is not None:
             checked.add(id(use))
-        elif context is not None and isinstance(use, Cluster | Alliance):
+        elif context is not None and not kept.own and isinstance(use, Cluster | Alliance):
             fresh.append((loaded, kept.key, use))
     parsed.sort(key=lambda item: ("sources", "indicators").index(item[1]) if item[1] in ("sources", "indicators") else 2)
     if not book.files and not errors:
