@@ -65,8 +65,12 @@ def build_once(project: Path) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"build failed:\n{proc.stderr[-3000:]}")
     data = json.loads(proc.stdout.strip().splitlines()[-1])
-    m = next(LOG.search(line) for line in data["log"] if LOG.search(line))
-    data.update(pages=int(m.group(1)), generator=float(m.group(2)), rendered=int(m.group(3)), cached=int(m.group(4)))
+    m = next((LOG.search(line) for line in data["log"] if LOG.search(line)), None)
+    if m is None:  # nothing changed since the last build: no page generated, nothing written
+        data.update(pages=0, generator=0.0, rendered=0, cached=0)
+    else:
+        data.update(pages=int(m.group(1)), generator=float(m.group(2)), rendered=int(m.group(3)),
+                    cached=int(m.group(4)))
     data["mkdocs"] = data["total"] - data["generator"]
     return data
 

@@ -50,9 +50,28 @@
     return self.location.href;
   }
 
-  function load(path) {
-    var url = new URL(path, base).href + "?v=" + manifest.stamp;
-    return Promise.resolve(importScripts(url));
+  /* Over http, the files are fetched side by side (a worker's importScripts fetches one at a time:
+     twenty pages' texts took twenty round trips) and their data read as JSON, never run. On file://
+     (Material's iframe shim), where fetch is refused, each is loaded as the script it also is. */
+  var CALL = /^\ufeff?__cb(Shard|Table|Text)\((?:(\d+),)?/;
+  var LOADERS = { Shard: function (n, d) { shards[n] = d; }, Table: function (n, d) { table = d; },
+                  Text: function (n, d) { texts[n] = d; } };
+  function loadAll(paths) {
+    var urls = paths.map(function (path) { return new URL(path, base).href + "?v=" + manifest.stamp; });
+    if (typeof fetch !== "function" || !/^https?:$/.test(new URL(base).protocol)) {
+      /* (the shim's importScripts returns a promise: it loads a <script>) */
+      return Promise.all(urls.map(function (url) { return Promise.resolve(importScripts(url)); }));
+    }
+    return Promise.all(urls.map(function (url) {
+      return fetch(url).then(function (r) {
+        if (!r.ok) throw new Error(r.status + " " + url);
+        return r.text();
+      }).then(function (body) {
+        var m = CALL.exec(body), end = body.lastIndexOf(")");
+        if (!m || end < m[0].length) throw new Error("not a search file: " + url);
+        LOADERS[m[1]](m[2] === undefined ? null : Number(m[2]), JSON.parse(body.slice(m[0].length, end)));
+      });
+    }));
   }
 
   function termHash(term) {
@@ -222,16 +241,16 @@
     return count;
   }
 
-  function search(query) {
+  function search(query, stale) {
     var words = parse(query);
     if (!words.length) return Promise.resolve({ items: [] });
     var terms = [];
     words.forEach(function (w) { w.terms.forEach(function (t) { if (terms.indexOf(t) === -1) terms.push(t); }); });
     var needed = {};
     terms.forEach(function (t) { var n = termHash(t) % manifest.shards; if (!(n in shards)) needed[n] = true; });
-    var loading = Object.keys(needed).map(function (n) { return load("shards/" + n + ".js"); });
-    if (!table) loading.push(load("table.js"));
-    return Promise.all(loading).then(function () { return rank(words, terms); });
+    var loading = Object.keys(needed).map(function (n) { return "shards/" + n + ".js"; });
+    if (!table) loading.push("table.js");
+    return loadAll(loading).then(function () { return stale() ? null : rank(words, terms); });
   }
 
   function rank(words, terms) {
@@ -283,7 +302,7 @@
       return y.tier - x.tier || y.score - x.score || a - b;
     }).slice(0, MAX_PAGES);
     var verify = order.slice(0, VERIFY_PAGES).filter(function (p) { return !(p in texts); });
-    return Promise.all(verify.map(function (p) { return load("text/" + p + ".js"); })).then(function () {
+    return loadAll(verify.map(function (p) { return "text/" + p + ".js"; })).then(function () {
       return build(words, hits, pages, order);
     });
   }
@@ -394,7 +413,9 @@
       queue = queue.then(function () {
         if (ticket !== latest) return null;  /* a newer query is waiting: skip this one */
         /* The answer names its query: an empty answer can be told from an earlier one. */
-        return search(message.data).then(function (data) {
+        /* A query typed past while this one loads its files is answered, not this one. */
+        return search(message.data, function () { return ticket !== latest; }).then(function (data) {
+          if (data === null) return null;
           return { type: RESULT, data: { items: data.items, query: message.data } };
         }, function (err) {
           console.warn("search failed", err);
