@@ -251,3 +251,70 @@ def test_check_reads_back_what_a_build_validated_unless_git_tracks_the_cache(pro
         subprocess.run(["git", *cmd], cwd=project, env=env, check=True, capture_output=True)
     tracked = _check(project)
     assert tracked.returncode == 0 and "检查通过" in tracked.stdout, tracked.stdout + tracked.stderr
+
+
+def test_no_build_is_skipped_for_an_input_found_beyond_the_project_files(project, tmp_path, monkeypatch):
+    """Settings inherited from a hidden file and from outside the project, the variables they
+    name, a hook outside the project: each changed after a build is built, never 网站已是最新."""
+    outer = tmp_path / "outer.yml"
+    outer.write_text("copyright: !ENV [CASEBOOK_TEST_COPY, 无]\n", encoding="utf-8")
+    (project / ".base.yml").write_text(f"INHERIT: {outer}\nsite_author: 作者一（测试）\n", encoding="utf-8")
+    hook = tmp_path / "outhook.py"
+    hook.write_text(HOOK.format("钩子一"), encoding="utf-8")
+    config = project / "mkdocs.yml"
+    config.write_text(f"INHERIT: .base.yml\nhooks:\n  - {hook}\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("CASEBOOK_TEST_COPY", "版权一（测试）")
+
+    def cli_build() -> tuple[str, str]:
+        out = subprocess.run([sys.executable, "-m", "casebook", "build"], cwd=project, check=True,
+                             capture_output=True, text=True).stdout
+        return out, (project / "site" / "index.html").read_text(encoding="utf-8")
+
+    out, home = cli_build()
+    assert "作者一（测试）" in home and "版权一（测试）" in home and "钩子一" in home
+    changes = [
+        (lambda: (project / ".base.yml").write_text((project / ".base.yml").read_text(encoding="utf-8")
+                                                    .replace("作者一", "作者二"), encoding="utf-8"), "作者二（测试）"),
+        (lambda: outer.write_text("copyright: !ENV [CASEBOOK_TEST_COPY2, 版权三（测试）]\n", encoding="utf-8"),
+         "版权三（测试）"),
+        (lambda: monkeypatch.setenv("CASEBOOK_TEST_COPY2", "版权四（测试）"), "版权四（测试）"),
+        (lambda: hook.write_text(HOOK.format("钩子二号"), encoding="utf-8"), "钩子二号"),
+    ]
+    for change, shown in changes:
+        change()
+        out, home = cli_build()
+        assert "网站已是最新" not in out and shown in home, (shown, out)
+
+
+def test_a_linked_folder_among_the_pages_is_never_a_no_op(project, tmp_path):
+    """A build refuses a symbolic link among the hand-written pages: a second build must say so
+    too, not find the (unreadable) folder unchanged."""
+    build_project(project)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "x.md").write_text("# 共享（测试）\n", encoding="utf-8")
+    (project / "content" / "shared").symlink_to(tmp_path / "shared")
+    proc = subprocess.run([sys.executable, "-m", "casebook", "build"], cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 1 and "网站已是最新" not in proc.stdout and "符号链接" in proc.stderr, proc.stdout + proc.stderr
+
+
+def test_an_input_changed_while_the_build_ran_and_changed_back_is_built_again(project):
+    """The key is taken before the build: an edit during it (here by a hook, at the build's end),
+    then undone, must not leave the site of the edit as if it were the site of the undone file."""
+    about = project / "content" / "about.md"
+    original = about.read_text(encoding="utf-8")
+    (project / "hooks").mkdir()
+    (project / "hooks" / "edit.py").write_text(
+        "from pathlib import Path\n\n\ndef on_page_markdown(markdown, page, config, files):\n"
+        f"    Path({str(about)!r}).write_text({original!r} + '\\n中途的改动（测试）\\n', encoding='utf-8')\n"
+        "    return markdown\n", encoding="utf-8")
+    config = project / "mkdocs.yml"
+    plain = config.read_text(encoding="utf-8")
+    config.write_text(plain + "\nhooks:\n  - hooks/edit.py\n", encoding="utf-8")
+
+    def cli_build() -> str:
+        return subprocess.run([sys.executable, "-m", "casebook", "build"], cwd=project, check=True,
+                              capture_output=True, text=True).stdout
+
+    cli_build()
+    about.write_text(original, encoding="utf-8")  # undone after the build
+    assert "网站已是最新" not in cli_build()

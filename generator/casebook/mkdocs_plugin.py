@@ -10,7 +10,7 @@ MkDocs 1.x fork, loads it unchanged. Library errors become PluginError here and 
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import logging
 import os
 import re
@@ -328,20 +328,25 @@ def build(config_file: Path, site_dir: Path | None = None, cases: Path | None = 
     return session.run(render, Path(site_dir) if site_dir else None, host_inputs=_host_inputs(config_file))
 
 
-# `!ENV NAME` and `!ENV [NAME, OTHER, default]` in MkDocs settings (and files they INHERIT).
-_ENV_TAG = re.compile(r"!ENV\s+(\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_]*)")
-
-
 def _host_inputs(config_file: Path) -> list[Any]:
-    """What a MkDocs build reads beyond the project's files: the environment variables its
-    settings name (a changed value is a different site). Versions of MkDocs, the theme and the
-    Markdown extensions are the installed packages', which the session keys by itself."""
-    names: set[str] = set()
-    with contextlib.suppress(OSError):
-        for project_file in config_file.parent.glob("*.y*ml"):
-            for tag in _ENV_TAG.findall(project_file.read_text(encoding="utf-8", errors="replace")):
-                names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", tag))
-    return ["mkdocs", sorted((name, os.environ.get(name)) for name in names)]
+    """What a MkDocs build reads beyond the project's own files: its settings as MkDocs reads them
+    (INHERIT files merged, wherever they are; !ENV variables resolved) and the hook files they
+    name, by content. Versions of MkDocs, the theme and the extensions are the installed
+    packages', which the session keys by itself."""
+    from mkdocs.utils.yaml import yaml_load
+
+    try:
+        with config_file.open("rb") as fh:
+            loaded = yaml_load(fh)
+    except Exception as exc:  # unreadable settings: the build itself says why
+        return ["unreadable", repr(exc), os.urandom(8).hex()]
+    hooks = loaded.get("hooks") if isinstance(loaded, dict) else None
+    code = []
+    for hook in hooks if isinstance(hooks, list) else []:
+        path = config_file.parent / str(hook)
+        code.append([str(hook), hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""])
+    # (no memory addresses: a key that changed with them would never match)
+    return ["mkdocs", re.sub(r" at 0x[0-9a-fA-F]+", "", repr(loaded)), code]
 
 
 def _reason(exc: BaseException, site: Path | None = None) -> str:

@@ -426,7 +426,7 @@ class BuildSession:
                 if (host_inputs is not None and self.incremental_build and not s.leak_check
                         and not committed_files(s.cache_dir)):
                     inputs = self._inputs_key(host_inputs, target)
-                    if target.is_dir() and incremental.unchanged(s.cache_dir, target, inputs):
+                    if inputs is not None and target.is_dir() and incremental.unchanged(s.cache_dir, target, inputs):
                         log.info("casebook: nothing changed since the published site was built; left as it is")
                         self.skipped = True
                         return target
@@ -451,6 +451,10 @@ class BuildSession:
                 # The new site is published: what follows may fail without making the build a failure.
                 if self.manifest is not None:
                     try:
+                        # An input changed while the build ran (and may change back): then the
+                        # site is not known to be what those inputs make, and the next build builds.
+                        if inputs is not None and self._inputs_key(host_inputs, target) != inputs:
+                            inputs = None
                         incremental.save(s.cache_dir, target, self.manifest, inputs)
                     except OSError as exc:
                         emit(f"注意：网站已发布，但未能记录构建清单（{pub.describe_os_error(exc)}）；下次构建将完整重建。",
@@ -460,7 +464,7 @@ class BuildSession:
             raise BuildFailed(pub.describe_os_error(exc, target)) from exc
         return target
 
-    def _inputs_key(self, host_inputs: Any, target: Path) -> str:
+    def _inputs_key(self, host_inputs: Any, target: Path) -> str | None:
         from .colophon import last_commit_date
 
         s = self.settings
