@@ -246,7 +246,7 @@ HOLD = SIGNAL + textwrap.dedent("""
             signal(ready, name)
             sys.stdin.readline()
     publish._step = at
-    build(config, site)
+    build(config, site, strict=True)  # strict: a build that builds (nothing changed would be a no-op)
 """)
 
 
