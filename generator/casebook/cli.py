@@ -15,7 +15,7 @@ from .errors import emit, format_github, format_gitlab, format_json, format_text
 from .models import FILE_MODELS
 from .present import STATE_LABELS, STATES
 from .schema import combined_schema, dumps, kind_schema, write_schemas
-from .store import Store
+from .store import Store, committed_files, open_store
 from .validate import Casebook, load_casebook
 
 
@@ -29,8 +29,6 @@ def _build_cache(project: Path) -> Store:
     """The project's build cache, when a build made one (and git does not track it): files that
     validated clean before, unchanged, are read back from it instead of validated again. Otherwise
     (CI's fresh clone) a store that keeps nothing."""
-    from .store import committed_files, open_store  # (only a check beside a build cache needs them)
-
     cache_dir = project / ".cache" / "casebook"
     if not (cache_dir / "cache.sqlite").is_file() or committed_files(cache_dir):
         return Store(None)

@@ -140,15 +140,15 @@ def _importable() -> dict[str, list[int]]:
     an extension or plugin, PYTHONPATH), by size and time: an edit there is a different site."""
     own = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     out: dict[str, list[int]] = {}
+
+    def skip(item: os.DirEntry[str]) -> bool:
+        return item.name.startswith(".") or item.name in _NOT_INPUTS or (
+            not item.is_dir(follow_symlinks=False) and not item.name.endswith(".py"))
+
     for entry in dict.fromkeys(sys.path):
         folder = Path(entry or ".").resolve()
         if not folder.is_dir() or any(folder == o or o in folder.parents for o in own):
             continue
-
-        def skip(item: os.DirEntry[str]) -> bool:
-            return item.name.startswith(".") or item.name in _NOT_INPUTS or (
-                not item.is_dir(follow_symlinks=False) and not item.name.endswith(".py"))
-
         found: dict[str, list[int]] = {}
         _walk(folder, "", found, skip, through=True)
         out.update({f"{folder}/{k}": v for k, v in found.items()})

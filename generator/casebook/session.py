@@ -408,9 +408,9 @@ class BuildSession:
         left exactly as it was, and BuildFailed carries the reason in Chinese. Builds of one site
         directory run one at a time. When the published site was built by this casebook from the
         same configuration, only changed pages are rebuilt (not in strict mode). ``host_inputs``:
-        what of the host's a build reads beyond the project's files (its version, the environment
-        variables its settings name); given, a build whose inputs are all as the published site's
-        were, onto that site untouched, writes nothing (``skipped``) — never with strict or a leak check."""
+        what of the host's a build reads beyond the project's files (its settings as it reads them,
+        the hooks they name); given, a build whose inputs are all as the published site's were, onto
+        that site untouched, writes nothing (``skipped``) — never with strict or a leak check."""
         from . import publish as pub
 
         s = self.settings
