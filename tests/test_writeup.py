@@ -537,6 +537,31 @@ def test_blocks_from_the_build_cache_give_the_same_document(book: Casebook, whol
     assert "（虚构补充）" in doc_text(data)
 
 
+@pytest.mark.parametrize("reference", [None, COMMITTED])
+@pytest.mark.parametrize("mark", ["", "内部资料"])
+def test_a_write_up_without_pictures_poured_into_its_skeleton_is_the_file_rendering_in_place_gives(
+        book: Casebook, reference, mark: str, monkeypatch) -> None:
+    """The site's write-ups (tables, no pictures) are their blocks poured into a package saved once
+    per reference and mark: the whole casebook's and a cluster's are byte for byte the file that
+    filling a python-docx document with every block gives, in both editions."""
+    import casebook.writeup_docx as wd
+
+    poured: list[object] = []
+    real = wd._Skeleton.fill
+    monkeypatch.setattr(wd._Skeleton, "fill", lambda self, w, b: poured.append(w) or real(self, w, b))
+    for ids in (None, [ordered_clusters(book)[-1].id]):
+        writeup = build_writeup(book, ids, charts=False, mark=mark)
+        assert any(isinstance(b, FigureTable) for b in writeup.blocks)
+        wd.forget_kept()
+        poured.clear()
+        data = render_docx(writeup, reference)
+        assert poured == [writeup]  # the fast path was the one taken
+        assert data == render_docx(writeup, reference, in_place=True)
+        assert render_docx(writeup, reference) == data  # from the process's memory, again
+        if mark:
+            assert mark in Document(io.BytesIO(data)).sections[0].header.paragraphs[0].text
+
+
 BLOCK_TEXTS = [" ", "  两端有空格  ", "\u3000全角空格\u3000", "<w:p>]]>&amp;&lt;\"'</w:p>", "<script>alert(1)</script>",
            "&#x3C;w:sectPr/&#x3E;", "\u202e\u200b零宽\ufeff", "𠀀𝟘😀", "（虚构）" * 300, ""]
 

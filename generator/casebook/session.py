@@ -138,8 +138,11 @@ PREVIEW = _Preview()
 def forget_kept() -> None:
     """Start like a new process: nothing kept from earlier builds in this one (models, their checks,
     template environments, drawn charts) — all read from the cache, or made, again."""
+    from . import writeup_docx
+
     validate.forget_kept()
     render.forget_kept()
+    writeup_docx.forget_kept()
 
 
 class BuildSession:

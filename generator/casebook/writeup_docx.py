@@ -500,6 +500,10 @@ def render_docx(writeup: Writeup, reference: Path | None = None, store: Store | 
     ``store`` keeps each block's XML (see :class:`_Blocks`): a write-up remade after one edit
     renders only the blocks that changed. ``in_place``: every block rendered into the document
     itself, slowly — the file the kept blocks must give (tests)."""
+    if not in_place and not any(isinstance(b, ChartImage) for b in writeup.blocks):
+        skeleton = _skeleton(reference, writeup.mark)
+        if skeleton is not None:
+            return skeleton.fill(writeup, _Blocks(reference, store))
     doc = reference_document(reference)
     styles = _StyleIds(doc)
     if writeup.mark:
@@ -513,14 +517,91 @@ def render_docx(writeup: Writeup, reference: Path | None = None, store: Store | 
             continue
         for element in blocks.elements(block):
             sect.addprevious(element)
+    return _saved(doc, writeup.title)
+
+
+def _saved(doc: DocxDocument, title: str) -> bytes:
+    return _reproducible(_members(_package(doc, title)))
+
+
+def _package(doc: DocxDocument, title: str) -> bytes:
     props = doc.core_properties
     # The document's properties hold at most 255 characters (python-docx refuses more); the full
     # title is on the first page. Case text may be that long (a cluster's name, hostile or not).
-    props.title = writeup.title[:255]
+    props.title = title[:255]
     props.created = props.modified = props.last_printed = _stamp()
     out = io.BytesIO()
     doc.save(out)
-    return _reproducible(out.getvalue())
+    return out.getvalue()
+
+
+def _members(data: bytes) -> list[tuple[zipfile.ZipInfo, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        return [(info, src.read(info.filename)) for info in src.infolist()]
+
+
+_BODY_HOLE = "casebook-body"
+_TITLE_HOLE = "casebook-title-0c4f"
+
+
+class _Skeleton:
+    """An empty write-up's package, saved once per reference and mark, with a hole where the body
+    goes and one for the title: a write-up without pictures is its blocks' XML, as the document
+    serialises it, poured into the holes and zipped — no python-docx document per write-up (two
+    references built and a package saved cost ~60 ms, a minute at a province's thousand). The
+    parts are the ones :func:`_saved` writes for the same blocks, byte for byte (tests compare)."""
+
+    def __init__(self, doc: DocxDocument) -> None:
+        body = doc.element.body
+        sect = body.find(qn("w:sectPr"))
+        assert sect is not None
+        sect.addprevious(etree.Comment(_BODY_HOLE))
+        # Blocks serialised inside a body under this document's own namespace declarations.
+        self.root_tag, self.nsmap, self.body_tag = doc.element.tag, dict(doc.element.nsmap), body.tag
+        self.body_attrib = dict(body.attrib)
+        self.members = _members(_package(doc, _TITLE_HOLE))
+
+    def inline(self, elements: list[Any]) -> bytes:
+        """The elements as they are written inside this document's body."""
+        root = etree.Element(self.root_tag, nsmap=self.nsmap)
+        body = etree.SubElement(root, self.body_tag, attrib=self.body_attrib)
+        body.extend(elements)
+        text = etree.tostring(body, encoding="unicode")
+        if not len(body):
+            return b""
+        return text[text.index(">") + 1:text.rindex("</")].encode("utf-8")
+
+    def fill(self, writeup: Writeup, blocks: _Blocks) -> bytes:
+        hole, title_hole = f"<!--{_BODY_HOLE}-->".encode(), _TITLE_HOLE.encode()
+        body = b"".join(blocks.inline(block, self) for block in writeup.blocks)
+        holder = etree.Element("t")
+        holder.text = writeup.title[:255]  # escaped as the document's own text is (and refused as it is)
+        title = etree.tostring(holder, encoding="unicode")[3:-4].encode("utf-8") if holder.text else b""
+        filled = []
+        for info, data in self.members:
+            if hole in data:
+                data = data.replace(hole, body, 1)
+            elif title_hole in data:
+                data = data.replace(title_hole, title, 1)
+            filled.append((info, data))
+        return _reproducible(filled)
+
+
+def _skeleton(reference: Path | None, mark: str) -> _Skeleton | None:
+    ref = reference.read_bytes() if reference is not None and reference.is_file() else b""
+    key = content_hash(code_digest(), ref, mark)
+    if key not in _SKELETONS:
+        doc = reference_document(reference)
+        if doc.element.body.find(qn("w:sectPr")) is None:
+            _SKELETONS[key] = None
+        else:
+            if mark:
+                _mark_headers(doc, mark)
+            _SKELETONS[key] = _Skeleton(doc)
+    return _SKELETONS[key]
+
+
+_SKELETONS: dict[str, _Skeleton | None] = {}
 
 
 def _add_block(doc: DocxDocument, block: Block, styles: _StyleIds) -> None:
@@ -563,15 +644,27 @@ class _Blocks:
         self.reference, self.store = reference, store
         ref = reference.read_bytes() if reference is not None and reference.is_file() else b""
         self.layout = content_hash(code_digest(), ref)
-        self._scratch: tuple[DocxDocument, _StyleIds] | None = None
 
-    def elements(self, block: Block) -> list[Any]:
+    def inline(self, block: Block, skeleton: _Skeleton) -> bytes:
+        """The block's XML as written inside the skeleton's body, kept in the process."""
         key = content_hash(self.layout, repr(block))
+        data = _INLINE_MEMO.get(key)
+        if data is None:
+            data = skeleton.inline(self.elements(block, key))
+            if len(_INLINE_MEMO) > 200_000:
+                _INLINE_MEMO.clear()
+            _INLINE_MEMO[key] = data
+        return data
+
+    def elements(self, block: Block, key: str | None = None) -> list[Any]:
+        key = key or content_hash(self.layout, repr(block))
         xml = _BLOCK_MEMO.get(key)
         if xml is None and self.store is not None:
             xml = self.store.get(self.NS, key)
+        fresh = None
         if xml is None:
-            xml = self._render(block)
+            fresh = self._render(block)
+            xml = etree.tostring(fresh)
             if self.store is not None:
                 self.store.put(self.NS, key, xml)
         global _memo_bytes
@@ -581,20 +674,21 @@ class _Blocks:
                 _memo_bytes = 0
             _BLOCK_MEMO[key] = xml
             _memo_bytes += len(xml)
-        return list(parse_xml(xml))
+        return list(fresh if fresh is not None else parse_xml(xml))
 
-    def _render(self, block: Block) -> bytes:
-        if self._scratch is None:
+    def _render(self, block: Block) -> Any:
+        # One scratch document per reference in the process: its body is emptied after each block.
+        if self.layout not in _SCRATCH:
             scratch = reference_document(self.reference)
-            self._scratch = scratch, _StyleIds(scratch)
-        doc, styles = self._scratch
+            _SCRATCH[self.layout] = scratch, _StyleIds(scratch)
+        doc, styles = _SCRATCH[self.layout]
         _add_block(doc, block, styles)
         body = doc.element.body
         holder = OxmlElement("w:body")
         for child in list(body):
             if child.tag != _SECT_PR:
                 holder.append(child)  # moved out: the scratch body is empty again
-        return etree.tostring(holder)
+        return holder
 
 
 _SECT_PR = qn("w:sectPr")
@@ -602,6 +696,20 @@ _SECT_PR = qn("w:sectPr")
 _BLOCK_MEMO: dict[str, bytes] = {}
 _BLOCK_MEMO_BYTES = 256 * 2**20  # a 1,000-cluster write-up's blocks take about 30 MB
 _memo_bytes = 0
+_INLINE_MEMO: dict[str, bytes] = {}  # the same, as written inside a document's body (_Skeleton)
+_SCRATCH: dict[str, tuple[DocxDocument, _StyleIds]] = {}
+
+
+def forget_kept() -> None:
+    """Nothing kept in the process: blocks and skeletons read from the cache, or made, again."""
+    global _memo_bytes
+    _BLOCK_MEMO.clear()
+    _INLINE_MEMO.clear()
+    _SKELETONS.clear()
+    _SCRATCH.clear()
+    _PARAGRAPHS.clear()
+    _TABLES.clear()
+    _memo_bytes = 0
 
 
 class _StyleIds:
@@ -612,6 +720,13 @@ class _StyleIds:
     def __init__(self, doc: DocxDocument) -> None:
         self.doc = doc
         self.ids: dict[str, str | None] = {}
+        self._names: set[str] | None = None
+
+    def has(self, name: str) -> bool:
+        """Whether the document defines a style of this name (not a fallback)."""
+        if self._names is None:
+            self._names = {s.name for s in self.doc.styles if s.name}
+        return name in self._names
 
     def __getitem__(self, name: str) -> str | None:
         if name not in self.ids:
@@ -629,9 +744,31 @@ def _styled(para: DocxParagraph, style_id: str | None) -> DocxParagraph:
 
 
 def _text_paragraph(doc: DocxDocument, style_id: str | None, runs: Iterable[tuple[str, bool]]) -> DocxParagraph:
-    para = _styled(doc.add_paragraph(), style_id)
-    _add_runs(para, runs)
-    return para
+    """A paragraph of runs appended to the body: a copy of one made through python-docx for the
+    same style and bold runs, its texts set as python-docx sets them (its element layer costs
+    ~0.4 ms a paragraph, seconds for a province's write-up)."""
+    runs = list(runs)
+    key = (style_id, tuple(bold for _, bold in runs))
+    template = _PARAGRAPHS.get(key)
+    if template is None:
+        para = _styled(doc.add_paragraph(), style_id)
+        _add_runs(para, [("", bold) for _, bold in runs])
+        template = _PARAGRAPHS[key] = copy.deepcopy(para._p)
+        para._p.getparent().remove(para._p)
+    p = copy.deepcopy(template)
+    for r, (text, _) in zip(p.r_lst, runs, strict=True):
+        _set_text(r, text)
+    body = doc.element.body
+    sect = body.find(_SECT_PR)
+    if sect is not None:
+        sect.addprevious(p)
+    else:
+        body.append(p)
+    return DocxParagraph(p, doc._body)
+
+
+# Paragraphs by (style id, bold runs), with empty runs: what _text_paragraph copies.
+_PARAGRAPHS: dict[tuple[str | None, tuple[bool, ...]], Any] = {}
 
 
 def _add_runs(para: DocxParagraph, runs: Iterable[tuple[str, bool]]) -> None:
@@ -673,20 +810,59 @@ def _chart(doc: DocxDocument, block: ChartImage, styles: _StyleIds) -> None:
 
 def _table(doc: DocxDocument, block: FigureTable, styles: _StyleIds) -> None:
     _text_paragraph(doc, styles[STYLE_TABLE_CAPTION], [(block.caption, False)])
-    table = doc.add_table(rows=1 + len(block.rows), cols=len(block.columns))
-    table_style = styles[STYLE_TABLE] if STYLE_TABLE in _names(doc) else None
+    ncols = len(block.columns)
+    table_style = styles[STYLE_TABLE] if styles.has(STYLE_TABLE) else None
+    cell_style = styles[STYLE_TABLE_TEXT]
+    if all(len(values) == ncols for values in block.rows):
+        # A copy of the table made once through python-docx for the same columns and styles, with
+        # one empty body row that every row of this table copies (python-docx's cell layer costs
+        # 0.2 ms a cell, seconds for a province's tables).
+        key = (block.columns, table_style, cell_style, doc._block_width)
+        if key not in _TABLES:
+            made = _new_table(doc, block.columns, [tuple("" for _ in block.columns)], table_style, cell_style)
+            _TABLES[key] = copy.deepcopy(made)
+            made.getparent().remove(made)
+        tbl = copy.deepcopy(_TABLES[key])
+        template = tbl.tr_lst[1]
+        tbl.remove(template)
+        for values in block.rows:
+            tr = copy.deepcopy(template)
+            for run, value in zip(tr.iter(_W_R), values, strict=True):  # one run a cell
+                _set_text(run, value)
+            tbl.append(tr)
+        body = doc.element.body
+        sect = body.find(_SECT_PR)
+        if sect is not None:
+            sect.addprevious(tbl)
+        else:
+            body.append(tbl)
+    else:
+        _new_table(doc, block.columns, block.rows, table_style, cell_style)
+    for note in block.notes:
+        _text_paragraph(doc, styles[STYLE_TABLE_NOTE], [(note, False)])
+
+
+# Tables by (columns, table and text styles, width), with one empty body row: what _table copies.
+_TABLES: dict[tuple[Any, ...], Any] = {}
+
+
+def _new_table(doc: DocxDocument, columns: tuple[str, ...], rows: Iterable[tuple[str, ...]],
+               table_style: str | None, cell_style: str | None) -> Any:
+    """A table made through python-docx: the header row bold and centred, widths by column."""
+    rows = [columns, *rows]
+    ncols = len(columns)
+    table = doc.add_table(rows=len(rows), cols=ncols)
     if table_style is not None:
         table._tbl.tblPr.style = table_style
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    shares = column_shares(block.columns)
+    shares = column_shares(columns)
     width = text_width()
     widths = [Twips(width * s // sum(shares)) for s in shares]
-    cell_style = styles[STYLE_TABLE_TEXT]
     # All cells read once, row by row: python-docx's table.rows[r] and row.cells each walk the whole
     # table, which made a province casebook's 1,000-row table quadratic (minutes per build).
-    cells, ncols = table._cells, len(block.columns)
-    for r, values in enumerate([block.columns, *block.rows]):
+    cells = table._cells
+    for r, values in enumerate(rows):
         for c, value in enumerate(values):
             cell = cells[r * ncols + c]
             cell.width = widths[c]
@@ -698,12 +874,25 @@ def _table(doc: DocxDocument, block: FigureTable, styles: _StyleIds) -> None:
         col.width = widths[c]
     repeat_header(table)
     cant_split(table)
-    for note in block.notes:
-        _text_paragraph(doc, styles[STYLE_TABLE_NOTE], [(note, False)])
+    return table._tbl
 
 
-def _names(doc: DocxDocument) -> set[str]:
-    return {s.name for s in doc.styles if s.name}
+_W_T, _W_R, _XML_SPACE = qn("w:t"), qn("w:r"), qn("xml:space")
+_RUN_BREAKS = frozenset("\t\r\n")
+
+
+def _set_text(run: Any, value: str) -> None:
+    """An empty run's text as python-docx's ``text`` would set it (one w:t, spaces at its ends
+    kept), without its per-character state machine; a tab or a break goes through python-docx."""
+    if not value:
+        return
+    if _RUN_BREAKS.isdisjoint(value):
+        t = etree.SubElement(run, _W_T)
+        t.text = value  # lxml escapes it, and refuses what XML cannot hold, as python-docx does
+        if len(value.strip()) < len(value):
+            t.set(_XML_SPACE, "preserve")
+    else:
+        run.text = value
 
 
 def _stamp() -> _dt.datetime:
@@ -713,18 +902,17 @@ def _stamp() -> _dt.datetime:
     return _dt.datetime(2024, 1, 1)
 
 
-def _reproducible(data: bytes) -> bytes:
+def _reproducible(members: list[tuple[zipfile.ZipInfo, bytes]]) -> bytes:
     """The same package with every member dated alike (zipfile stamps members with the time)."""
     stamp = _stamp().timetuple()[:6]
-    src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
+        for info, data in members:
             member = copy.copy(info)
             member.date_time = stamp
             member.compress_type = zipfile.ZIP_DEFLATED
             member.external_attr = 0o644 << 16
-            dst.writestr(member, src.read(info.filename))
+            dst.writestr(member, data)
     return out.getvalue()
 
 
@@ -736,7 +924,7 @@ def write_reference(path: Path) -> Path:
     props.created = props.modified = props.last_printed = _stamp()
     doc.save(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_reproducible(out.getvalue()))
+    path.write_bytes(_reproducible(_members(out.getvalue())))
     return path
 
 
