@@ -318,3 +318,79 @@ def test_an_input_changed_while_the_build_ran_and_changed_back_is_built_again(pr
     cli_build()
     about.write_text(original, encoding="utf-8")  # undone after the build
     assert "网站已是最新" not in cli_build()
+
+
+# --------------------------------------------------------------------------- the write-ups' second process
+
+
+@pytest.fixture
+def in_parent(monkeypatch) -> list[str]:
+    """Every write-up the build's own process makes (the second process's are not seen here)."""
+    import casebook.writeup_docx as wd
+
+    made: list[str] = []
+    real = wd.site_documents
+
+    def spy(*args, **kwargs):
+        for path, key, data in real(*args, **kwargs):
+            made.append(path)
+            yield path, key, data
+
+    monkeypatch.setattr(wd, "site_documents", spy)
+    return made
+
+
+def test_write_ups_made_beside_the_build_are_the_ones_the_build_would_make(project, tmp_path, in_parent,
+                                                                           monkeypatch):
+    """A command's build has the write-ups made by a second process while it renders pages; the
+    site is file for file the one made with every write-up made in the build's own process, and
+    after an edit only the edited cluster's write-up and the whole casebook's are written again."""
+    from casebook import present
+    from casebook.session import BuildSession
+
+    site = build_project(project)
+    assert in_parent == [], "the second process made the write-ups"
+    before = mtimes(site)
+    edit_beta(project)
+    build_project(project)
+    after = mtimes(site)
+    changed = {p for p in after if after[p] != before.get(p)}
+    assert present.writeup_path("fictional-beta") in changed and present.writeup_path() in changed
+    assert present.writeup_path("fictional-alpha") not in changed, "an unchanged write-up is linked in"
+    assert in_parent == []
+    monkeypatch.setattr(BuildSession, "_start_writeups", lambda self, site_dir: None)
+    fresh = full_build(project, tmp_path)
+    assert len(in_parent) == len([p for p in after if p.startswith("downloads/") and p.endswith(".docx")]) > 2
+    assert tree_digest(site) == tree_digest(fresh)
+
+
+def test_write_ups_of_a_casebook_other_than_the_pages_are_never_published(project, tmp_path, in_parent,
+                                                                         monkeypatch):
+    """The second process reads the casebook itself: when it read other files (an editor saved
+    during the build) its write-ups are set aside and the build makes them from the casebook its
+    pages show; when it fails, the build makes them too."""
+    from concurrent.futures import Future
+
+    import casebook.writeup_docx as wd
+
+    other = tmp_path / "other-cases"
+    shutil.copytree(project / "cases", other)
+    beta = other / "clusters" / "fictional-beta.yaml"
+    beta.write_text(beta.read_text(encoding="utf-8").replace("value: '4,100'", "value: 4300"), encoding="utf-8")
+    real = wd.start_site_documents
+    monkeypatch.setattr(wd, "start_site_documents", lambda cases, *rest: real(other, *rest))
+    site = build_project(project)
+    assert len(in_parent) > 2, "the build made the write-ups itself"
+    assert tree_digest(site) == tree_digest(full_build(project, tmp_path))
+
+    def failing(*_):
+        future: Future = Future()
+        future.set_exception(RuntimeError("生成经验材料失败：虚构"))
+        return future
+
+    monkeypatch.setattr(wd, "start_site_documents", failing)
+    in_parent.clear()
+    shutil.rmtree(site)
+    build_project(project)
+    assert len(in_parent) > 2
+    assert tree_digest(site) == tree_digest(tmp_path / "fresh-site")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .book import Casebook
 from .derive import Derived
@@ -45,6 +45,8 @@ from .present import (
     source_label,
 )
 from .store import Store, code_digest, content_hash
+
+T = TypeVar("T")
 
 # (key in JSON, column title in CSV/XLSX, Frictionless type of the CSV column)
 COLUMNS: list[tuple[str, str, str]] = [
@@ -441,26 +443,36 @@ def start_downloads(tables: list[Table], source_titles: list[str], cache_dir: Pa
     """Write the downloads into ``out_dir`` from a second process while the pages are built: at
     province scale the workbooks are seconds of work, and a build has two cores. ``result()``
     waits, and gives the paths written, each with its cache key when it was made afresh (see
-    :func:`move_downloads`, which keeps it in the build's store).
-
-    A plain child interpreter fed through a pipe, not multiprocessing: spawn would re-run the
-    caller's main script, fork is unsafe under the live-preview server's threads. The child only
-    reads the build cache (in ``cache_dir``): the parent holds its write transaction."""
+    :func:`move_downloads`, which keeps it in the build's store). The child (:func:`second_process`)
+    only reads the build cache (in ``cache_dir``): the parent holds its write transaction."""
     import pickle
+
+    payload = pickle.dumps((tables, source_titles, cache_dir, out_dir), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def read(out: bytes) -> list[tuple[str, str | None]]:
+        return [(path, key or None) for path, _, key in (line.partition("\t") for line in out.decode("utf-8").splitlines())]
+
+    return second_process("casebook.downloads", payload, "生成下载文件失败", read)
+
+
+def second_process(module: str, payload: bytes, failure: str, read: Callable[[bytes], T]) -> Future[T]:
+    """Run ``module._child()`` in a plain child interpreter fed ``payload`` on its stdin; the
+    future gives ``read`` of its stdout. Not multiprocessing: spawn would re-run the caller's main
+    script, fork is unsafe under the live-preview server's threads. ``failure``: the message of the
+    RuntimeError raised when it fails (the end of its stderr follows)."""
     import subprocess
     import sys
     from concurrent.futures import ThreadPoolExecutor
 
-    payload = pickle.dumps((tables, source_titles, cache_dir, out_dir), protocol=pickle.HIGHEST_PROTOCOL)
     # -I: the installed package, never a 'casebook' folder that happens to be in the working directory
-    proc = subprocess.Popen([sys.executable, "-I", "-c", "from casebook.downloads import _child; _child()"],
+    proc = subprocess.Popen([sys.executable, "-I", "-c", f"from {module} import _child; _child()"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
-    def wait() -> list[tuple[str, str | None]]:
+    def wait() -> T:
         out, err = proc.communicate(payload)
         if proc.returncode != 0:
-            raise RuntimeError("生成下载文件失败：" + err.decode("utf-8", "replace")[-2000:])
-        return [(path, key or None) for path, _, key in (line.partition("\t") for line in out.decode("utf-8").splitlines())]
+            raise RuntimeError(f"{failure}：" + err.decode("utf-8", "replace")[-2000:])
+        return read(out)
 
     pool = ThreadPoolExecutor(1)
     future = pool.submit(wait)

@@ -168,6 +168,8 @@ class BuildSession:
         self._current: str | None = None
         self._docs: dict[str, tuple[str, str, list[SearchDoc]]] = {}
         self._downloads_dir: Path | None = None
+        self._writeups: Any = None  # the write-ups' second process (a Future), when one was started
+        self._writeups_dir: Path | None = None
         self.colophon: Colophon | None = None  # the footer's data (prepare)
         self.leak_report: tuple[int, float] | None = None  # secrets searched for, seconds (leak_check)
         self._dropped: set[str] = set()  # files of the published site an incremental build no longer has
@@ -215,6 +217,8 @@ class BuildSession:
         # The downloads are written by a second process while pages are rendered and built.
         self._downloads_dir = downloads_dir(site_dir or s.site_dir)
         try:
+            if only is None:
+                self._start_writeups(site_dir or s.site_dir)
             self.site = prepare_site(s.cases, s.overrides, s.cache_dir, None if only else self._downloads_dir,
                                      s.docs_dir, store=self.store, overlay=s.overlay, edition=s.edition, only=only,
                                      keep=PREVIEW.active)  # a command builds once: nothing kept for later
@@ -387,13 +391,35 @@ class BuildSession:
             validate.load_casebook(self.settings.cases, self.store)
 
     def abort(self) -> None:
-        """A failed build: no downloads left behind (waited for first, or the second process would
-        recreate the folder being removed)."""
-        if self.site is not None and self.site.downloads is not None:
-            with contextlib.suppress(Exception):
-                self.site.downloads.result(timeout=120)
-        if self._downloads_dir is not None:
-            shutil.rmtree(self._downloads_dir, ignore_errors=True)
+        """A failed build: no downloads or write-ups left behind (waited for first, or the second
+        process would recreate the folder being removed)."""
+        for future in (self.site.downloads if self.site is not None else None, self._writeups):
+            if future is not None:
+                with contextlib.suppress(Exception):
+                    future.result(timeout=300)
+        for folder in (self._downloads_dir, self._writeups_dir):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _start_writeups(self, site_dir: Path) -> None:
+        """The write-ups made by a second process while this one validates and renders the pages
+        (see _write_writeups). Not in the live preview, whose first page must not share the cores, nor
+        with an overlay (the child reads the public casebook only)."""
+        from .writeup_docx import REFERENCE, start_site_documents
+
+        s = self.settings
+        if PREVIEW.active or s.overlay is not None or self.store.path is None:
+            return
+        reference = s.overrides / REFERENCE if s.overrides is not None else None
+        self._writeups_dir = downloads_dir(site_dir)  # beside the staging directory, like the downloads'
+        self._writeups = start_site_documents(s.cases, reference, s.cache_dir, self._writeups_dir,
+                                              self._published_writeups())
+
+    def _published_writeups(self) -> dict[str, str] | None:
+        """The write-ups' keys of the published site this build continues, by path."""
+        if self.previous is None or self.previous_site is None:
+            return None
+        return dict(self.previous.get("writeups") or {})
 
     def watched(self) -> list[Path]:
         """What the live preview watches beyond the host's own files."""
@@ -587,17 +613,56 @@ def _writeup_paths(session: BuildSession) -> list[str]:
 
 
 def _write_writeups(session: BuildSession, site_dir: Path) -> None:
+    import os
+
     from .store import write_atomic
-    from .writeup_docx import REFERENCE, site_documents
+    from .writeup_docx import REFERENCE, site_documents, site_paths
 
     book = _writeup_book(session)
-    if book is None:
-        return
-    overrides = session.settings.overrides
-    reference = overrides / REFERENCE if overrides is not None else None
-    for path, data in site_documents(book, reference, session.store, session._site().edition):
-        write_atomic(site_dir / path, data)
-    session.store.commit()
+    child, folder = session._writeups, session._writeups_dir
+    session._writeups = session._writeups_dir = None
+    try:
+        if book is None:
+            return
+        published = session._published_writeups()  # plan() may have started the site afresh since
+        keys: dict[str, str] = {}
+        done = None
+        if child is not None:
+            try:
+                done = child.result()
+            except RuntimeError:
+                log.warning("casebook: 经验材料子进程未能完成，改在本进程生成")
+        if done is not None:
+            docs, entries, digests = done
+            # The child's documents are this build's only if it read the casebook the pages show,
+            # and left out only what the site this build continues has, with the same key.
+            ours = {display: f.digest for display, f in book.files.items()}
+            if (digests == ours and all(ours.values()) and [d[0] for d in docs] == site_paths(book)
+                    and all(wrote or (published or {}).get(path) == key for path, key, wrote in docs)):
+                assert folder is not None
+                for ns, key, value in entries:
+                    session.store.put(ns, key, value)
+                for path, key, wrote in docs:
+                    if wrote:
+                        (site_dir / path).parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(folder / path, site_dir / path)
+                    keys[path] = key
+            else:
+                log.info("casebook: the write-ups' process read another casebook; made here instead")
+                done = None
+        if done is None:
+            overrides = session.settings.overrides
+            reference = overrides / REFERENCE if overrides is not None else None
+            for path, key, data in site_documents(book, reference, session.store, session._site().edition, published):
+                if data is not None:  # else the published file, linked in after the build (finish)
+                    write_atomic(site_dir / path, data)
+                keys[path] = key
+        if session.manifest is not None:
+            session.manifest["writeups"] = keys
+        session.store.commit()
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _case_texts(book: Any) -> dict[str, str]:

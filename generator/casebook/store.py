@@ -74,6 +74,26 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+class Collecting(Store):
+    """A store read, never written: new entries are kept in memory (``entries``). A second process
+    reads the build's cache this way and hands its new entries back to the build, which holds the
+    only write transaction (a write from the child would wait for it, then be lost)."""
+
+    def __init__(self, base: Store) -> None:  # no database of its own: Store.__init__ not called
+        self.base, self.path = base, base.path
+        self.entries: dict[tuple[str, str], bytes] = {}
+
+    def get(self, ns: str, key: str) -> bytes | None:
+        value = self.entries.get((ns, key))
+        return value if value is not None else self.base.get(ns, key)
+
+    def put(self, ns: str, key: str, value: bytes | str) -> None:
+        self.entries[(ns, key)] = value.encode("utf-8") if isinstance(value, str) else value
+
+    def commit(self) -> None:
+        pass
+
+
 def open_store(cache_dir: Path | None) -> Store:
     """The store in ``cache_dir`` (one per process and directory), or a store that keeps nothing."""
     if cache_dir is None:

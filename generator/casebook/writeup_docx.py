@@ -29,6 +29,7 @@ import datetime as _dt
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -937,23 +938,71 @@ def site_paths(book: Casebook, edition: Edition = PUBLIC) -> list[str]:
     return [writeup_path(name=name), *(writeup_path(c.id, name=name) for c in ordered_clusters(book))]
 
 
-def site_documents(book: Casebook, reference: Path | None, store: Store,
-                   edition: Edition = PUBLIC) -> Iterator[tuple[str, bytes]]:
-    """Each of :func:`site_paths` with its bytes. A document is kept in the build cache by a hash
-    of its blocks, the reference and the code, so only the write-ups whose text changed are made
-    again (a cluster's edit remakes its own, the whole casebook's, and those whose lessons name it)."""
+def site_documents(book: Casebook, reference: Path | None, store: Store, edition: Edition = PUBLIC,
+                   published: dict[str, str] | None = None) -> Iterator[tuple[str, str, bytes | None]]:
+    """Each of :func:`site_paths` with its key and bytes. A document is kept in the build cache by
+    a hash of its blocks, the reference and the code, so only the write-ups whose text changed are
+    made again (a cluster's edit remakes its own, the whole casebook's, and those whose lessons name
+    it). ``published``: the keys of the site an incremental build continues, by path; a document
+    whose key is the same there comes with no bytes (the published file is it, and is linked in)."""
     ref = reference.read_bytes() if reference is not None and reference.is_file() else b""
     derived = derive(book)
     layout = content_hash(code_digest(), ref)
     paths = site_paths(book, edition)
+    published = published or {}
     for path, ids in zip(paths, [None, *([c.id] for c in ordered_clusters(book))], strict=True):
         # The site's copies carry the tables, not the charts: rasterising every chart for Word costs
         # about 0.25 s each (WeasyPrint lays out its text), minutes at a province's thousands of charts,
         # and the page beside the download has the charts and their files. `casebook writeup` draws them.
         writeup = build_writeup(book, ids, derived, charts=False, mark=edition.mark)
         key = content_hash(layout, repr(writeup))
+        if published.get(path) == key:
+            yield path, key, None
+            continue
         data = store.get("writeup", key)
         if data is None:
             data = render_docx(writeup, reference, store)
             store.put("writeup", key, data)
-        yield path, data
+        yield path, key, data
+
+
+# What the write-ups' process hands back: each document's path, key and whether it wrote it; the
+# build cache's new entries; and the case files it read, by display path → digest.
+SiteDocuments = tuple[list[tuple[str, str, bool]], list[tuple[str, str, bytes]], dict[str, str]]
+
+
+def start_site_documents(cases: Path, reference: Path | None, cache_dir: Path, out_dir: Path,
+                         published: dict[str, str] | None) -> Future[SiteDocuments]:
+    """The public edition's :func:`site_documents`, written into ``out_dir`` by a second process
+    while the host renders the pages: at province scale they are most of a cold build. The child
+    reads the casebook back from the build cache (never written: its new entries come back), so it
+    is the casebook the pages show only when it read the same files: the build compares their
+    digests with its own (see the session's write-ups output)."""
+    import pickle
+
+    from .downloads import second_process
+
+    payload = pickle.dumps((cases, reference, cache_dir, out_dir, published), protocol=pickle.HIGHEST_PROTOCOL)
+    return second_process("casebook.writeup_docx", payload, "生成经验材料失败",
+                          pickle.loads)  # our own child's answer, never a file
+
+
+def _child() -> None:
+    import pickle
+    import sys
+
+    from .store import Collecting, open_store, write_atomic
+    from .validate import load_casebook
+
+    cases, reference, cache_dir, out_dir, published = pickle.loads(sys.stdin.buffer.read())
+    store = Collecting(open_store(cache_dir))
+    book, errors = load_casebook(cases, store, keep=False)
+    digests = {display: f.digest for display, f in book.files.items()}
+    docs: list[tuple[str, str, bool]] = []
+    if not errors:
+        for path, key, data in site_documents(book, reference, store, PUBLIC, published):
+            if data is not None:
+                write_atomic(out_dir / path, data)
+            docs.append((path, key, data is not None))
+    entries = [(ns, key, value) for (ns, key), value in store.entries.items() if ns in ("writeup", _Blocks.NS)]
+    sys.stdout.buffer.write(pickle.dumps((docs, entries, digests), protocol=pickle.HIGHEST_PROTOCOL))
