@@ -630,7 +630,7 @@ def _write_writeups(session: BuildSession, site_dir: Path) -> None:
         if child is not None:
             try:
                 done = child.result()
-            except RuntimeError:
+            except Exception:  # any failure of the child: its message may quote case text, never shown
                 log.warning("casebook: 经验材料子进程未能完成，改在本进程生成")
         if done is not None:
             docs, entries, digests = done

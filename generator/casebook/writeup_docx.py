@@ -988,12 +988,19 @@ def start_site_documents(cases: Path, reference: Path | None, cache_dir: Path, o
 
 
 def _child() -> None:
+    import os
     import pickle
     import sys
 
     from .store import Collecting, open_store, write_atomic
     from .validate import load_casebook
 
+    # The answer is a pickle on stdout, which the build loads: nothing else may ever reach it (a
+    # message printing case text there could be read as pickle instructions). Whatever prints,
+    # from Python or from a library's C code, goes to stderr; the answer to a copy of the pipe.
+    answer = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     cases, reference, cache_dir, out_dir, published = pickle.loads(sys.stdin.buffer.read())
     store = Collecting(open_store(cache_dir))
     book, errors = load_casebook(cases, store, keep=False)
@@ -1005,4 +1012,5 @@ def _child() -> None:
                 write_atomic(out_dir / path, data)
             docs.append((path, key, data is not None))
     entries = [(ns, key, value) for (ns, key), value in store.entries.items() if ns in ("writeup", _Blocks.NS)]
-    sys.stdout.buffer.write(pickle.dumps((docs, entries, digests), protocol=pickle.HIGHEST_PROTOCOL))
+    answer.write(pickle.dumps((docs, entries, digests), protocol=pickle.HIGHEST_PROTOCOL))
+    answer.close()
