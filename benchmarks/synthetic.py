@@ -44,7 +44,9 @@ def write_casebook(root: Path, clusters: int, seed: int = 7) -> Path:
         names.append(name)
         lines = [
             "# yaml-language-server: $schema=../../schema/cluster.schema.json",
-            f"id: {cid}", f"order: {i + 1}", f"name: {name}", f"theme: {name}",
+            # The model numbers clusters 1–9999; past that a cluster has no number and follows
+            # the numbered ones by id, as the field's description says.
+            f"id: {cid}", *([f"order: {i + 1}"] if i < 9999 else []), f"name: {name}", f"theme: {name}",
             f"summary: {_sentence(rng, 160)}",
             "location:", "  district: '*区'", "  town: '*镇'",
             "industries:", *[f"  - {w}" for w in rng.sample(WORDS, 3)],

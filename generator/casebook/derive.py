@@ -77,9 +77,14 @@ class Derived:
         return self.lessons_by_owner.get(owner_id, [])
 
 
+def cluster_order(cluster: Cluster) -> tuple[bool, int, str]:
+    """Where a cluster stands: the editors' order where given, then ids (stable across machines
+    and file systems)."""
+    return cluster.order is None, cluster.order or 0, cluster.id
+
+
 def ordered_clusters(book: Casebook) -> list[Cluster]:
-    # The editors' order where given, then ids: stable across machines and file systems.
-    return sorted(book.clusters.values(), key=lambda c: (c.order is None, c.order or 0, c.id))
+    return sorted(book.clusters.values(), key=cluster_order)
 
 
 def headline_figures(cluster: Cluster, book: Casebook, limit: int = 3) -> list[Observation]:
