@@ -263,7 +263,7 @@ def test_search_is_the_casebooks_own(folder_build):
     manifest = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     index = manifest["config"]["casebook"]
     assert index["pages"] >= 70 and index["shards"] >= 1 and manifest["docs"] == []
-    for name in ("search_index.js", "table.js", "shards/0.js", "text/0.js"):
+    for name in ("search_index.js", "pages.js", "titles/0.js", "shards/0.js", "text/0.js"):
         assert (site / "search" / name).is_file(), name
     for rel in pages(site):
         config = re.search(r'<script id="__config" type="application/json">(.*?)</script>',
@@ -494,7 +494,7 @@ def test_each_engine_builds_the_folder(tmp_path):
         assert tag and ("ProperDocs" in tag.group(1)) == (name == "properdocs"), tag
     first, *others = sites.values()
     shared = {rel: digest for rel, digest in tree_digest(first).items() if rel.startswith(("search/", "downloads/"))}
-    assert any(rel.startswith("downloads/") for rel in shared) and "search/table.js" in shared
+    assert any(rel.startswith("downloads/") for rel in shared) and "search/titles/0.js" in shared
     for site in others:
         assert pages(site) == pages(first)
         assert {rel: d for rel, d in tree_digest(site).items() if rel.startswith(("search/", "downloads/"))} == shared

@@ -271,12 +271,17 @@ class SearchIndex:
 
     @classmethod
     def read(cls, site: Path) -> SearchIndex:
-        table = _script(site / "search" / "table.js", "__cbTable(")
-        texts = {url: "\n".join(_script(site / "search" / "text" / f"{n}.js", f"__cbText({n},").values())
-                 for n, (url, _title) in enumerate(table["pages"])}
         manifest = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["config"]["casebook"]
+        counts = _script(site / "search" / "pages.js", "__cbPages(")
+        titles = [entry for n in range(-(-len(counts) // manifest["titles"]))
+                  for entry in _script(site / "search" / "titles" / f"{n}.js", f"__cbTitles({n},")]
+        assert [len(docs) for _, _, docs in titles] == counts and sum(counts) == manifest["docs"]
+        pages = [[url, title] for url, title, _ in titles]
+        docs = [[p, anchor, title] for p, (_, _, sections) in enumerate(titles) for anchor, title in sections]
+        texts = {url: "\n".join(_script(site / "search" / "text" / f"{n}.js", f"__cbText({n},").values())
+                 for n, (url, _title) in enumerate(pages)}
         shards = [_script(site / "search" / "shards" / f"{n}.js", f"__cbShard({n},") for n in range(manifest["shards"])]
-        return cls(table["pages"], table["docs"], texts, shards)
+        return cls(pages, docs, texts, shards)
 
     def found(self, query: str) -> set[str]:
         """The URLs of the pages whose documents hold every index term of ``query`` (the worker's lookup)."""

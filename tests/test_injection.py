@@ -192,12 +192,12 @@ def test_search_index_holds_case_text_only_as_data(hostile_site):
     for path in sorted((hostile_site / "search").rglob("*.js")):
         body = path.read_text(encoding="utf-8").lstrip("\ufeff")
         call, _, rest = body.partition("(")
-        assert call in {"__cbShard", "__cbTable", "__cbText", "var __index = {"} or body.startswith("var __index = "), path
+        assert call in {"__cbShard", "__cbPages", "__cbTitles", "__cbText"} or body.startswith("var __index = "), path
         if body.startswith("var __index = "):
             json.loads(body[len("var __index = "):-1])
             continue
         payload = rest[:-2]  # "…);"
-        if call != "__cbTable":
+        if call != "__cbPages":
             payload = payload.split(",", 1)[1]
         json.loads(payload)  # the whole argument parses as JSON: nothing escapes the string
 

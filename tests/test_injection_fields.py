@@ -527,8 +527,8 @@ def check_search_script(rel: str, body: str) -> None:
     if body.startswith("var __index = "):
         json.loads(body[len("var __index = "):-1])
         return
-    m = re.fullmatch(r"(__cbShard|__cbTable|__cbText)\((\d+,)?(.*)\);", body, re.S)
-    assert m and (m.group(1) == "__cbTable") == (m.group(2) is None), rel
+    m = re.fullmatch(r"(__cbShard|__cbPages|__cbTitles|__cbText)\((\d+,)?(.*)\);", body, re.S)
+    assert m and (m.group(1) == "__cbPages") == (m.group(2) is None), rel
     json.loads(m.group(3))
 
 

@@ -107,14 +107,13 @@ def test_escapes_that_hide_a_name_are_decoded(tmp_path: Path) -> None:
 def test_search_index_files(tmp_path: Path) -> None:
     # Documents are numbered by their keys: document 8367 is no figure.
     text = "\ufeff__cbText(4," + json.dumps({"8367": "组团位于青山镇，水田面积8,367亩"}, ensure_ascii=False) + ");"
-    table = "\ufeff__cbTable(" + json.dumps({"pages": [["cases/x/", "“青山镇”组团"]], "docs": [[0, "", "x"]]},
-                                            ensure_ascii=False) + ");"
+    titles = "\ufeff__cbTitles(0," + json.dumps([["cases/x/", "“青山镇”组团", [["", "x"]]]], ensure_ascii=False) + ");"
     # A shard's keys are term prefixes (8367 is a term of 83670): made only from the texts above.
     shard = "\ufeff__cbShard(0," + json.dumps({"8367": [4], "青山": [4]}, ensure_ascii=False) + ");"
-    site = site_with(tmp_path, {"search/text/4.js": text, "search/table.js": table, "search/shards/0.js": shard})
+    site = site_with(tmp_path, {"search/text/4.js": text, "search/titles/0.js": titles, "search/shards/0.js": shard})
     assert found(scan(site, ALL)) == {("search/text/4.js", TOWN.label, "青山镇"),
                                       ("search/text/4.js", PADDY.label, "8,367亩"),
-                                      ("search/table.js", TOWN.label, "青山镇")}
+                                      ("search/titles/0.js", TOWN.label, "青山镇")}
 
 
 def test_csv_cells(tmp_path: Path) -> None:

@@ -89,8 +89,10 @@ async function main() {
     urls.push(url);
     const path = new URL(url).pathname;
     let m;
-    if (path === "/search/table.js") {
-      g.__cbTable(vm.runInContext('({pages: [["fiction/", "虚构"]], docs: [[0, "", "虚构"]]})', g));
+    if (path === "/search/pages.js") {
+      g.__cbPages(vm.runInContext("[1]", g));
+    } else if ((m = /^\/search\/titles\/(\d+)\.js$/.exec(path))) {
+      g.__cbTitles(Number(m[1]), vm.runInContext('[["fiction/", "虚构", [["", "虚构"]]]]', g));
     } else if ((m = /^\/search\/shards\/(\d+)\.js$/.exec(path))) {
       const n = Number(m[1]);
       /* However the worker asks (obj[key], key in obj, hasOwnProperty), the key is recorded. */
@@ -107,7 +109,7 @@ async function main() {
       g.__cbText(Number(m[1]), vm.runInContext('({"0": ""})', g));
     } else throw new Error("unexpected load " + url);
   });
-  await ask(empty, { type: 0, data: { config: { casebook: { shards: input.shards, stamp: "x" } } } });
+  await ask(empty, { type: 0, data: { config: { casebook: { shards: input.shards, titles: 1, stamp: "x" } } } });
   out.empty = [];
   for (const q of input.queries) {
     log = []; urls = [];

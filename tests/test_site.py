@@ -128,9 +128,11 @@ def test_sixth_cluster_appears_everywhere(tmp_path):
     assert "fictional-b" in (site / "models" / "index.html").read_text(encoding="utf-8")
     assert "cases/fictional-b/" in (site / "tags" / "index.html").read_text(encoding="utf-8")
     assert "fictional-b" in (site / "indicators" / "collective-income" / "index.html").read_text(encoding="utf-8")
-    table = (site / "search" / "table.js").read_text(encoding="utf-8").lstrip("\ufeff")
-    table = json.loads(table[len("__cbTable("):-2])
-    assert ["cases/fictional-b/", "“虚构甲组团”组团"] in table["pages"]
+    pages = []
+    for path in sorted((site / "search" / "titles").glob("*.js")):
+        body = path.read_text(encoding="utf-8").lstrip("\ufeff")
+        pages += json.loads(body[len(f"__cbTitles({path.stem},"):-2])
+    assert ["cases/fictional-b/", "“虚构甲组团”组团"] in [entry[:2] for entry in pages]
 
 
 def test_failed_build_leaves_previous_site_intact(tmp_path):

@@ -9,8 +9,10 @@ Material's own search loads one lunr index of the whole site into the browser an
   and numbers — so any Chinese substring of the text can be found (核桃 in 山核桃, 共富贷 whole)
   without a word list;
 - term → documents lists are spread over shard files by a hash of the term, so a query loads only
-  the few shards its own terms live in; titles load with the first query, each page's text only when
-  that page is among the results shown (for the snippet and the exact-phrase check);
+  the few shards its own terms live in; with the first query, how many documents each page has (a
+  few bytes a page); the titles (a page's URL and title, and its sections' anchors and titles) in
+  files of consecutive pages, only those of the pages found; each page's text only when that page
+  is among the results shown (for the snippet and the exact-phrase check);
 - every file is a script calling a loader function, so it also loads from disk (file://), where
   fetching JSON is not allowed.
 
@@ -33,8 +35,9 @@ from typing import Any
 
 from .store import Store, code_digest, content_hash, write_atomic
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 SHARD_TARGET_BYTES = 48_000  # about one small request per query term
+TITLES_TARGET_BYTES = 24_000  # a file of titles: a few dozen pages
 MAX_TEXT = 20_000  # characters of a document's text kept for snippets
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -187,22 +190,23 @@ class SearchIndex:
         previous, linked = previous or {}, linked or set()
         out = site_dir / "search"
         out.mkdir(parents=True, exist_ok=True)
-        table_pages: list[list[str]] = []
-        table_docs: list[list[int | str]] = []  # [page number, anchor, title]
+        counts: list[int] = []  # documents of each page, in page order: page p's are numbered on from the sum before it
+        titles: list[list[Any]] = []  # [url, title, [[anchor, title], ...]] by page
         texts: list[dict[int, str]] = []
         postings: dict[str, list[int]] = {}
-        for page_no, (url, title, docs) in enumerate(self.pages):
-            table_pages.append([url, title])
+        doc_no = 0
+        for url, title, docs in self.pages:
+            counts.append(len(docs))
+            titles.append([url, title, [[doc.anchor, doc.title] for doc in docs]])
             page_texts: dict[int, str] = {}
             for doc, (in_title, in_text) in zip(docs, self._terms(docs), strict=True):
-                doc_no = len(table_docs)
-                table_docs.append([page_no, doc.anchor, doc.title])
                 page_texts[doc_no] = doc.text
                 # doc number and a title flag in one integer; lists stay sorted by document
                 for term in in_title:
                     postings.setdefault(term, []).append(doc_no * 2 + 1)
                 for term in in_text:
                     postings.setdefault(term, []).append(doc_no * 2)
+                doc_no += 1
             texts.append(page_texts)
         self.store.commit()
         total = sum(len(t) + 4 * len(p) for t, p in postings.items())
@@ -218,13 +222,18 @@ class SearchIndex:
         files: dict[str, str] = {}
         for n, bucket in enumerate(buckets):
             files[f"shards/{n}.js"] = f"__cbShard({n},{_json(bucket)});"
-        files["table.js"] = f"__cbTable({_json({'pages': table_pages, 'docs': table_docs})});"
+        files["pages.js"] = f"__cbPages({_json(counts)});"
+        # Titles in files of consecutive pages, as many a file as make about TITLES_TARGET_BYTES.
+        size = sum(len(_json(t)) for t in titles)
+        per_file = max(1, math.ceil(len(titles) / max(1, math.ceil(size / TITLES_TARGET_BYTES))))
+        for n in range(0, max(len(titles), 1), per_file):
+            files[f"titles/{n // per_file}.js"] = f"__cbTitles({n // per_file},{_json(titles[n:n + per_file])});"
         for n, page_texts in enumerate(texts):
             files[f"text/{n}.js"] = f"__cbText({n},{_json(page_texts)});"
         for name in sorted(files):
             stamp.update(name.encode() + files[name].encode("utf-8"))
         hashes = {name: hashlib.sha256(body.encode("utf-8")).hexdigest()[:20] for name, body in files.items()}
-        for folder in ("shards", "text"):
+        for folder in ("shards", "text", "titles"):
             if (out / folder).is_dir():
                 for old in (out / folder).iterdir():
                     if f"{folder}/{old.name}" not in files:
@@ -239,8 +248,8 @@ class SearchIndex:
         manifest: dict[str, Any] = {
             "config": {
                 "lang": ["zh"], "separator": SEPARATOR, "pipeline": [],
-                "casebook": {"version": INDEX_VERSION, "shards": shards, "docs": len(table_docs),
-                             "pages": len(table_pages), "stamp": stamp.hexdigest()[:12]},
+                "casebook": {"version": INDEX_VERSION, "shards": shards, "docs": doc_no,
+                             "pages": len(titles), "titles": per_file, "stamp": stamp.hexdigest()[:12]},
             },
             "docs": [],
         }
@@ -250,7 +259,7 @@ class SearchIndex:
         write_atomic(out / "search_index.json", body.encode("utf-8"))
         # Material's bundle loads this script instead of fetching the JSON when the site is on disk.
         write_atomic(out / "search_index.js", ("\ufeffvar __index = " + body + ";").encode("utf-8"))
-        return {"shards": shards, "docs": len(table_docs), "stamp": manifest["config"]["casebook"]["stamp"],
+        return {"shards": shards, "docs": doc_no, "stamp": manifest["config"]["casebook"]["stamp"],
                 "hashes": hashes, "files": set(files),
                 "bytes": sum(len(b.encode("utf-8")) for b in files.values())}
 

@@ -570,7 +570,7 @@ def _write_search(session: BuildSession, site_dir: Path) -> None:
     published = {rel[7:] for rel in tree if rel.startswith("search/")}
     stats = index.write(site_dir, (session.previous or {}).get("search_files"), published)
     session._dropped |= {f"search/{name}" for name in published
-                         if name.startswith(("shards/", "text/")) and name not in stats["files"]}
+                         if name.startswith(("shards/", "text/", "titles/")) and name not in stats["files"]}
     assert session.manifest is not None
     session.manifest.update(stamp=stats["stamp"], search=entries, search_files=stats["hashes"])
     log.info("casebook: search index of %d documents in %d shards (%.1f MB)", stats["docs"], stats["shards"],

@@ -1,6 +1,6 @@
 /*
  * 共富案例库 search worker: answers Material for MkDocs' search box from the chunked index that
- * casebook.search writes (search/table.js, search/shards/N.js, search/text/N.js).
+ * casebook.search writes (search/pages.js, search/shards/N.js, search/titles/N.js, search/text/N.js).
  *
  * It speaks Material 9's worker protocol: SETUP (0) → READY (1); QUERY (2) → RESULT (3) with
  * {items: [[page, ...sections], ...]} — so Material's search UI is unchanged. It runs as a real Web
@@ -35,10 +35,11 @@
   var KEEP_WITH = /[\p{M}\u200c\u200d\ufe0e\ufe0f\u{e0020}-\u{e007f}\u{1f3fb}-\u{1f3ff}]/u;  /* never cut before these */
   var LATIN = /[0-9A-Za-z]/;
 
-  var manifest = null, base = "", table = null;
-  var shards = {}, texts = {};
+  var manifest = null, base = "", counts = null;
+  var shards = {}, titleFiles = {}, texts = {};
   self.__cbShard = function (n, data) { shards[n] = data; };
-  self.__cbTable = function (data) { table = data; };
+  self.__cbPages = function (data) { counts = data; };
+  self.__cbTitles = function (n, data) { titleFiles[n] = data; };
   self.__cbText = function (n, data) { texts[n] = data; };
 
   function workerUrl() {
@@ -53,9 +54,9 @@
   /* Over http, the files are fetched side by side (a worker's importScripts fetches one at a time:
      twenty pages' texts took twenty round trips) and their data read as JSON, never run. On file://
      (Material's iframe shim), where fetch is refused, each is loaded as the script it also is. */
-  var CALL = /^\ufeff?__cb(Shard|Table|Text)\((?:(\d+),)?/;
-  var LOADERS = { Shard: function (n, d) { shards[n] = d; }, Table: function (n, d) { table = d; },
-                  Text: function (n, d) { texts[n] = d; } };
+  var CALL = /^\ufeff?__cb(Shard|Pages|Titles|Text)\((?:(\d+),)?/;
+  var LOADERS = { Shard: function (n, d) { shards[n] = d; }, Pages: function (n, d) { counts = d; },
+                  Titles: function (n, d) { titleFiles[n] = d; }, Text: function (n, d) { texts[n] = d; } };
   function loadAll(paths) {
     var urls = paths.map(function (path) { return new URL(path, base).href + "?v=" + manifest.stamp; });
     if (typeof fetch !== "function" || !/^https?:$/.test(new URL(base).protocol)) {
@@ -249,12 +250,30 @@
     var needed = {};
     terms.forEach(function (t) { var n = termHash(t) % manifest.shards; if (!(n in shards)) needed[n] = true; });
     var loading = Object.keys(needed).map(function (n) { return "shards/" + n + ".js"; });
-    if (!table) loading.push("table.js");
-    return loadAll(loading).then(function () { return stale() ? null : rank(words, terms); });
+    if (!counts) loading.push("pages.js");
+    return loadAll(loading).then(function () { return stale() ? null : rank(words, terms, stale); });
   }
 
-  function rank(words, terms) {
-    var n = table.docs.length, hits = new Map();
+  /* Each page's first document number, and each document's page (from pages.js: how many
+     documents each page has, in page order). */
+  var starts = null, pageOf = null;
+  function layout() {
+    if (starts === null) {
+      starts = new Int32Array(counts.length + 1);
+      for (var p = 0; p < counts.length; p++) starts[p + 1] = starts[p] + counts[p];
+      pageOf = new Int32Array(starts[counts.length]);
+      for (var q = 0; q < counts.length; q++) pageOf.fill(q, starts[q], starts[q + 1]);
+    }
+  }
+
+  /* A page's titles: [url, title, [[anchor, section title], ...]] (from its titles file) */
+  function titlesOf(p) {
+    return titleFiles[Math.floor(p / manifest.titles)][p % manifest.titles];
+  }
+
+  function rank(words, terms, stale) {
+    layout();
+    var n = pageOf.length, hits = new Map();
     /* word → docs having all its terms; idf-weighted, a title hit counts three times */
     words.forEach(function (w, wi) {
       var perDoc = null;
@@ -277,7 +296,7 @@
     /* What each page has across its documents: the words, and whether one document has them all. */
     var pages = new Map();
     hits.forEach(function (h, doc) {
-      var p = table.docs[doc][0], pg = pages.get(p), k = 0;
+      var p = pageOf[doc], pg = pages.get(p), k = 0;
       if (!pg) pages.set(p, pg = { docs: [], words: {}, count: 0, together: false, best: 0, sum: 0 });
       pg.docs.push(doc);
       Object.keys(h.words).forEach(function (wi) {
@@ -301,9 +320,15 @@
       var x = pages.get(a), y = pages.get(b);
       return y.tier - x.tier || y.score - x.score || a - b;
     }).slice(0, MAX_PAGES);
-    var verify = order.slice(0, VERIFY_PAGES).filter(function (p) { return !(p in texts); });
-    return loadAll(verify.map(function (p) { return "text/" + p + ".js"; })).then(function () {
-      return build(words, hits, pages, order);
+    /* The titles of every page found and the texts of the first: one round of requests. */
+    var loading = [], files = {};
+    order.forEach(function (p) {
+      var f = Math.floor(p / manifest.titles);
+      if (!(f in titleFiles) && !files[f]) { files[f] = true; loading.push("titles/" + f + ".js"); }
+    });
+    order.slice(0, VERIFY_PAGES).forEach(function (p) { if (!(p in texts)) loading.push("text/" + p + ".js"); });
+    return loadAll(loading).then(function () {
+      return stale() ? null : build(words, hits, pages, order);
     });
   }
 
@@ -311,16 +336,6 @@
      above some of the words (0, only shown when no page has them all). */
   function tier(together, count, total) {
     return together ? 2 : count === total ? 1 : 0;
-  }
-
-  var firstDocs = null;
-  function pageDocs() {
-    /* each page's own document: the first of its documents in the table */
-    if (firstDocs === null) {
-      firstDocs = [];
-      table.docs.forEach(function (entry, d) { if (!(entry[0] in firstDocs)) firstDocs[entry[0]] = d; });
-    }
-    return firstDocs;
   }
 
   function build(words, hits, pages, order) {
@@ -332,11 +347,12 @@
       return marked;
     }
     order.forEach(function (p, rankNo) {
-      var page = table.pages[p], pageText = texts[p], items = [], has = {}, together = false;
-      var docsHere = pages.get(p).docs.slice(), pageDoc = pageDocs()[p];
+      var page = titlesOf(p), pageText = texts[p], items = [], has = {}, together = false;
+      /* each page's own document: the first of its documents */
+      var docsHere = pages.get(p).docs.slice(), pageDoc = starts[p];
       if (docsHere.indexOf(pageDoc) === -1) docsHere.push(pageDoc);
       docsHere.forEach(function (doc) {
-        var entry = table.docs[doc], title = entry[2], text = pageText ? pageText[doc] || "" : "";
+        var entry = page[2][doc - pageDoc], title = entry[1], text = pageText ? pageText[doc] || "" : "";
         var h = hits.get(doc), score = h ? h.score : 0, exact = true, found = {}, count = 0;
         /* folded once; a line break between them, which no query word holds */
         var folded = pageText ? normalise(title + "\n" + text) : "";
@@ -353,7 +369,7 @@
            number is the words it holds, the fraction (below 1) its weight among sections as many. */
         var ranked = count + score / (1 + score);
         items.push({
-          location: page[0] + (entry[1] ? "#" + entry[1] : ""),
+          location: page[0] + (entry[0] ? "#" + entry[0] : ""),
           title: title, text: text, found: found, page: doc === pageDoc,
           score: doc === pageDoc && !h ? 0 : ranked + (order.length - rankNo) * 1e-6
         });
