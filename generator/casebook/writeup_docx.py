@@ -759,13 +759,18 @@ def _text_paragraph(doc: DocxDocument, style_id: str | None, runs: Iterable[tupl
     p = copy.deepcopy(template)
     for r, (text, _) in zip(p.r_lst, runs, strict=True):
         _set_text(r, text)
+    _append_to_body(doc, p)
+    return DocxParagraph(p, doc._body)
+
+
+def _append_to_body(doc: DocxDocument, element: Any) -> None:
+    """At the body's end, before its section properties (where python-docx adds a block)."""
     body = doc.element.body
     sect = body.find(_SECT_PR)
     if sect is not None:
-        sect.addprevious(p)
+        sect.addprevious(element)
     else:
-        body.append(p)
-    return DocxParagraph(p, doc._body)
+        body.append(element)
 
 
 # Paragraphs by (style id, bold runs), with empty runs: what _text_paragraph copies.
@@ -831,12 +836,7 @@ def _table(doc: DocxDocument, block: FigureTable, styles: _StyleIds) -> None:
             for run, value in zip(tr.iter(_W_R), values, strict=True):  # one run a cell
                 _set_text(run, value)
             tbl.append(tr)
-        body = doc.element.body
-        sect = body.find(_SECT_PR)
-        if sect is not None:
-            sect.addprevious(tbl)
-        else:
-            body.append(tbl)
+        _append_to_body(doc, tbl)
     else:
         _new_table(doc, block.columns, block.rows, table_style, cell_style)
     for note in block.notes:
