@@ -165,6 +165,61 @@ def test_changed_figure_rerenders_only_its_charts(tmp_path):
     assert stats.cached == 7
 
 
+def _as_a_new_process_would() -> None:
+    from casebook import render
+    from casebook.validate import forget_kept
+
+    render.forget_kept()
+    forget_kept()
+
+
+def _site_files(site) -> tuple[list[str], list[tuple[str, bytes]], dict[str, str]]:
+    return [p.content for p in site.pages], [(a.path, a.content) for a in site.assets], site.chart_svgs
+
+
+def test_charts_read_back_from_the_cache_are_the_charts_made_afresh(tmp_path):
+    cache = tmp_path / "cache"
+    fresh = prepare_site(FIGURES, chart_cache=cache)
+    _as_a_new_process_would()
+    again = prepare_site(FIGURES, chart_cache=cache)
+    assert _site_files(again) == _site_files(fresh)
+    # Only the comparison charts (made from every cluster) were specified again.
+    compare = sum(1 for c in fresh.chart_svgs if c.startswith("compare-"))
+    assert again.chart_stats.specs == compare < fresh.chart_stats.specs
+    assert again.chart_stats.rendered == 0
+
+
+@pytest.mark.parametrize("damage", ["not json", "[1]", '[{"v": 1}]', '[{"v": 2}]', "{}"])
+def test_a_damaged_cached_chart_record_is_made_afresh(tmp_path, damage):
+    from casebook.store import open_store
+
+    cache = tmp_path / "cache"
+    fresh = prepare_site(FIGURES, chart_cache=cache)
+    store = open_store(cache)
+    db = store._db
+    assert db is not None
+    db.execute("UPDATE entries SET value = ? WHERE ns = 'cluster-charts'", (damage.encode(),))
+    _as_a_new_process_would()
+    again = prepare_site(FIGURES, chart_cache=cache)
+    assert _site_files(again) == _site_files(fresh)
+    assert again.chart_stats.specs == fresh.chart_stats.specs
+
+
+def test_a_chart_record_keeps_every_figure_exactly():
+    from casebook.charts import Chart, from_record
+
+    points = [Point("虚构甲", 2021, Decimal("1.50")), Point("虚构甲", 2022, "*", "约"),
+              Point("虚构甲（项目）", 2023, Decimal("1E+3"), None)]
+    chart = Chart("trend-x-y", "trend", "题", "万元", "虚构", points,
+                  line_fill(points, "题", "万元", [2021, 2022, 2023], colour=False), key="k")
+    back = from_record(json.loads(json.dumps(chart.record())))
+    assert back is not None
+    assert back.points == points and [str(p.value) for p in back.points] == ["1.50", "*", "1E+3"]
+    assert back.spec_text == chart.spec_text and back.spec == chart.spec
+    assert back.data_keys == chart.data_keys
+    assert back.files() == chart.files()
+
+
 def test_chart_labels_are_escaped(tmp_path):
     cases = tmp_path / "cases"
     shutil.copytree(FIGURES, cases)

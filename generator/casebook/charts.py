@@ -22,6 +22,7 @@ same SVG (assets/casebook.js), so a build writes no image files.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
@@ -96,6 +97,7 @@ class Chart:
     key: str = ""  # hash of the spec and the drawing code: the cache's key, and part of its page's
     _spec: dict[str, Any] | None = field(default=None, repr=False)
     _spec_text: str = field(default="", repr=False)
+    _keys: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @property
     def template(self) -> str:
@@ -103,10 +105,27 @@ class Chart:
 
     @property
     def spec(self) -> dict[str, Any]:
-        """The chart's Vega-Lite spec, data inlined: its template filled in (made on first use)."""
+        """The chart's Vega-Lite spec, data inlined: its template filled in (made on first use), or
+        read back from its text (a chart kept in the build cache, see :meth:`record`)."""
         if self._spec is None:
-            self._spec = fill(self.template, self.fill)
+            self._spec = fill(self.template, self.fill) if self.fill else json.loads(self._spec_text)
         return self._spec
+
+    @property
+    def data_keys(self) -> list[tuple[str, str]]:
+        """The series and year of each of the spec's data rows, in order (what the CSV lists)."""
+        if self._keys is None:
+            self._keys = [(row[SERIES], row[YEAR]) for row in self.spec["data"]["values"]]
+        return self._keys
+
+    def record(self) -> dict[str, Any]:
+        """The chart, drawn, as JSON data for the build cache (:func:`from_record`): its spec as text
+        and the key of its SVG (which the chart cache holds once), so a cluster whose data did not
+        change costs its next build one read, not its charts' specs again."""
+        points = [[p.label, p.year, str(p.value), p.disclosed, p.qualifier] for p in self.points]
+        return {"v": 1, "id": self.id, "kind": self.kind, "title": self.title, "unit": self.unit,
+                "summary": self.summary, "points": points, "key": self.key, "spec": self.spec_text,
+                "rows": self.data_keys}
 
     @property
     def spec_text(self) -> str:
@@ -121,6 +140,22 @@ class Chart:
         # The very text the page carries (json's C encoder; indent= would take the Python one).
         return [(chart_download_path(self.id, "vl.json", prefix), (self.spec_text + "\n").encode("utf-8")),
                 (chart_download_path(self.id, "csv", prefix), chart_csv(self, states))]
+
+
+def from_record(r: Any) -> Chart | None:
+    """A chart from :meth:`Chart.record`, its SVG not yet read (:func:`render` reads it by key);
+    None for an entry this code did not write (it is then made afresh)."""
+    try:
+        if r.get("v") != 1 or r["kind"] not in TEMPLATE_OF or not (r["key"] and r["spec"]):
+            return None
+        points = [Point(str(label), int(year), Decimal(value) if number else str(value),
+                        None if qualifier is None else str(qualifier))
+                  for label, year, value, number, qualifier in r["points"]]
+        keys = [(str(series), str(year)) for series, year in r["rows"]]
+        return Chart(str(r["id"]), r["kind"], str(r["title"]), str(r["unit"]), str(r["summary"]), points,
+                     key=str(r["key"]), _spec_text=str(r["spec"]), _keys=keys)
+    except (ValueError, TypeError, KeyError, ArithmeticError, AttributeError):
+        return None
 
 
 @dataclass
@@ -153,10 +188,19 @@ class ChartRenderer:
 
         self.store = open_store(cache_dir)
         self.stats = ChartStats()
+        if self.store.path is not None:
+            _KEPT_IN[:] = [self.store]
 
     def key(self, spec: dict[str, Any] | str) -> str:
         text = spec if isinstance(spec, str) else json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256((text + _drawing_version()).encode("utf-8")).hexdigest()
+
+    def cached(self, key: str) -> str | None:
+        """The SVG drawn before under ``key``, if the cache has it."""
+        svg = self.store.get_text("chart", key)
+        if svg is not None:
+            self.stats.cached += 1
+        return svg
 
     def render(self, spec: dict[str, Any], key: str | None = None) -> str:
         """The chart's SVG, from the cache when present. Not yet sanitised: that happens where the
@@ -241,9 +285,31 @@ def templates() -> dict[str, dict[str, Any]]:
     return {"line": line.to_dict(), "bars": bars.to_dict()}
 
 
+# The build caches chart renderers were opened on: the templates' text is kept in the latest one.
+_KEPT_IN: list[Any] = []
+
+
 @functools.cache
 def _template_text() -> dict[str, str]:
-    return {name: json.dumps(spec, ensure_ascii=False) for name, spec in templates().items()}
+    # Importing Altair and building the templates took 0.6 s of every build, an edit rebuild's
+    # included; their text is kept in the build cache by the code and Altair's version, since
+    # the templates depend on nothing else.
+    from importlib import metadata
+
+    from .store import code_digest, content_hash
+
+    store = _KEPT_IN[-1] if _KEPT_IN else None
+    key = content_hash(code_digest(), metadata.version("altair"))
+    if store is not None:
+        with contextlib.suppress(ValueError, TypeError):
+            kept = json.loads(store.get_text("chart-templates", key) or "null")
+            if isinstance(kept, dict) and set(kept) == set(TEMPLATE_OF.values()) and all(
+                    isinstance(v, str) for v in kept.values()):
+                return kept
+    text = {name: json.dumps(spec, ensure_ascii=False) for name, spec in templates().items()}
+    if store is not None:
+        store.put("chart-templates", key, json.dumps(text, ensure_ascii=False))
+    return text
 
 
 def fill(template: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -384,8 +450,8 @@ def chart_csv(chart: Chart, states: Any = None) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(["系列", "年份", "数值", "单位", "限定词", "公开状态"])
-    for row in chart.spec["data"]["values"]:
-        point = exact.get((row[SERIES], row[YEAR]))
+    for series, year in chart.data_keys:
+        point = exact.get((series, year))
         qualifier: str | None = None
         if point is None:
             value, state = "", states["missing"].label
@@ -393,7 +459,7 @@ def chart_csv(chart: Chart, states: Any = None) -> bytes:
             value, state, qualifier = format(strip_zeros(point.amount), "f"), states["disclosed"].label, point.qualifier
         else:
             value, state, qualifier = STAR, states["desensitised"].label, point.qualifier
-        writer.writerow([spreadsheet_text(row[SERIES]), row[YEAR], value, chart.unit,
+        writer.writerow([spreadsheet_text(series), year, value, chart.unit,
                          spreadsheet_text(qualifier or ""), state])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
@@ -467,13 +533,17 @@ def compare_charts(indicator: Indicator, series: list[tuple[str, Observation]]) 
 def render(charts: list[Chart], renderer: ChartRenderer) -> list[Chart]:
     """Fill in every chart's spec and SVG (the SVG from the cache when the spec was drawn before)."""
     for chart in charts:
-        if not chart.svg:
+        if chart.svg:
+            continue
+        if not chart.key:
             start = time.perf_counter()
             text = chart.spec_text
             renderer.stats.spec_seconds += time.perf_counter() - start
             renderer.stats.specs += 1
-            chart.key = chart.key or renderer.key(text)
-            chart.svg = renderer.render(chart.spec, chart.key)
+            chart.key = renderer.key(text)
+        # A chart read back from the cache has its key and spec text: its spec is parsed only to draw it.
+        svg = renderer.cached(chart.key)
+        chart.svg = svg if svg is not None else renderer.render(chart.spec, chart.key)
     return charts
 
 

@@ -87,6 +87,12 @@ def ordered_clusters(book: Casebook) -> list[Cluster]:
     return sorted(book.clusters.values(), key=cluster_order)
 
 
+def headline_by_indicator(cluster: Cluster, book: Casebook) -> dict[str, Observation]:
+    """The figure :func:`headline_figures` gives for each indicator the cluster has one for (what
+    the comparison shows in an indicator's row), any number of indicators."""
+    return {o.indicator: o for o in headline_figures(cluster, book, len(book.indicators))}
+
+
 def headline_figures(cluster: Cluster, book: Casebook, limit: int = 3) -> list[Observation]:
     """The figures a cluster's card shows: one per headline indicator, in catalogue order — the
     cluster's own figure before one about a part of it (a project, a kind of post), then the latest
@@ -216,13 +222,17 @@ class Cell:
 def completeness(book: Casebook) -> list[Cell]:
     """Every cluster × every indicator: disclosed if any figure is a number, desensitised if the
     figures are all '*', missing if there is none (or none with a value)."""
+    return [cell for cluster in ordered_clusters(book) for cell in cluster_completeness(book, cluster)]
+
+
+def cluster_completeness(book: Casebook, cluster: Cluster) -> list[Cell]:
+    """One cluster's cells of :func:`completeness`, in catalogue order."""
     cells = []
-    for cluster in ordered_clusters(book):
-        for ind_id in book.indicators:
-            mine = [o for o in cluster.observations if o.indicator == ind_id]
-            states = {disclosure(o) for o in mine}
-            state: StateName = ("disclosed" if "disclosed" in states else
-                                "desensitised" if "desensitised" in states else "missing")
-            refs = tuple(dict.fromkeys(o.source or cluster.source for o in mine if o.value is not None))
-            cells.append(Cell(cluster.id, ind_id, state, len(mine), refs))
+    for ind_id in book.indicators:
+        mine = [o for o in cluster.observations if o.indicator == ind_id]
+        states = {disclosure(o) for o in mine}
+        state: StateName = ("disclosed" if "disclosed" in states else
+                            "desensitised" if "desensitised" in states else "missing")
+        refs = tuple(dict.fromkeys(o.source or cluster.source for o in mine if o.value is not None))
+        cells.append(Cell(cluster.id, ind_id, state, len(mine), refs))
     return cells

@@ -42,7 +42,7 @@ from .present import (
     download_path,
     download_stem,
     scope_text,
-    source_label,
+    source_labels,
 )
 from .store import Store, code_digest, content_hash
 
@@ -126,6 +126,7 @@ def rows(book: Casebook, d: Derived, indicator_id: str | None = None,
          states: Mapping[StateName, State] | None = None) -> list[dict[str, Any]]:
     """The table's rows; ``states``: the edition's words for a figure's state (Edition.states)."""
     words: Mapping[StateName, State] = states or STATES
+    label = source_labels(book.sources)
     out = []
     for ind_id, figures in d.figures_by_indicator.items():
         if indicator_id is not None and ind_id != indicator_id:
@@ -155,7 +156,7 @@ def rows(book: Casebook, d: Derived, indicator_id: str | None = None,
                 # read as "unknown", and a part's figure must never pass for the whole owner's.
                 "scope": scope_text(obs, fig.owner.kind),
                 "quote": obs.quote or "",
-                "source": source_label(book.sources, ref),
+                "source": label(ref),
                 "editorial": f"来源题名{EDITORIAL_MARKS['label']}" if doc and doc.basis == "editorial" else "",
             })
     return out
@@ -427,9 +428,14 @@ def download_tables(book: Casebook, d: Derived, edition: Edition = PUBLIC) -> tu
         return Table(key, stem, title, data, edition.label, updated, publisher)
 
     states = edition.states()
-    tables = [table("casebook", download_stem(prefix=edition.prefix), "全部数据", rows(book, d, None, states))]
+    every = rows(book, d, None, states)
+    # Each indicator's table is its rows of the whole one, in the same order (made once, not again).
+    by_indicator: dict[str, list[dict[str, Any]]] = {}
+    for row in every:
+        by_indicator.setdefault(row["indicator_id"], []).append(row)
+    tables = [table("casebook", download_stem(prefix=edition.prefix), "全部数据", every)]
     tables += [table(f"indicator-{ind_id}", download_stem(ind_id, ind.name, edition.prefix), ind.name,
-                     rows(book, d, ind_id, states))
+                     by_indicator.get(ind_id, []))
                for ind_id, ind in book.indicators.items()]
     return tables, [s.title for s in book.sources.values()]
 

@@ -377,7 +377,7 @@ def serve(config_file: Path, cases: Path | None = None, dev_addr: str = "127.0.0
     pages made from it, and the browser reloads. ``cases``/``overlay`` reach every rebuild's
     session through the preview's state, which lives as long as the server."""
     from .preview import serve as serve_preview
-    from .session import error_banner
+    from .session import error_banner, fewer_collections
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     _quiet_mkdocs_logging(False)
@@ -386,7 +386,8 @@ def serve(config_file: Path, cases: Path | None = None, dev_addr: str = "127.0.0
     PREVIEW.active, PREVIEW.cases = True, Path(cases).resolve() if cases is not None else None
     PREVIEW.overlay = Path(overlay).resolve() if overlay is not None else None
     try:
-        serve_preview(Resident(Path(config_file)), host or "127.0.0.1", int(port), banner_html=error_banner)
+        with fewer_collections():  # the resident session's objects live as long as the server
+            serve_preview(Resident(Path(config_file)), host or "127.0.0.1", int(port), banner_html=error_banner)
     finally:
         PREVIEW.active, PREVIEW.cases, PREVIEW.overlay = False, None, None
 

@@ -13,7 +13,7 @@ checked to be a plain slug first.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
@@ -203,6 +203,25 @@ def source_link(sources: Mapping[str, Source], ref: str | None) -> SourceLink | 
         if sec.id == section_id:
             return SourceLink(f"{doc.title} · {sec.title}", source_url(doc_id, section_id))
     return SourceLink(doc.title, source_url(doc_id))
+
+
+def source_links(sources: Mapping[str, Source]) -> Callable[[str | None], SourceLink | None]:
+    """:func:`source_link` over one casebook's sources, each reference worked out once (a
+    thousand clusters' pages and tables ask for the same few a hundred thousand times)."""
+    memo: dict[str | None, SourceLink | None] = {}
+
+    def link(ref: str | None) -> SourceLink | None:
+        if ref not in memo:
+            memo[ref] = source_link(sources, ref)
+        return memo[ref]
+
+    return link
+
+
+def source_labels(sources: Mapping[str, Source]) -> Callable[[str | None], str]:
+    """:func:`source_label` over one casebook's sources, each reference worked out once."""
+    link = source_links(sources)
+    return lambda ref: (found.label if (found := link(ref)) else (ref or ""))
 
 
 def source_label(sources: Mapping[str, Source], ref: str | None) -> str:
