@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
+from .collector import fewer_collections
 from .derive import completeness
 from .errors import emit, format_github, format_gitlab, format_json, format_text, shown
 from .models import FILE_MODELS
@@ -42,7 +43,8 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     project = root.resolve().parent
     store = _build_cache(project)
-    book, errors = load_casebook(root, store, keep=False)
+    with fewer_collections():
+        book, errors = load_casebook(root, store, keep=False)
     store.commit()
     overlay_note, states = None, STATES
     if args.overlay and not errors:

@@ -208,14 +208,18 @@ def link_unchanged(old_site: Path, new_site: Path, files: Iterable[str]) -> int:
     import shutil
 
     count = 0
+    made: set[str] = set()  # folders known to exist: one mkdir per folder, not per file (15,000 of them)
     for rel in files:
-        dest = new_site / rel
+        dest = os.path.join(new_site, rel)
         if os.path.lexists(dest):
             continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        folder = os.path.dirname(dest)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
         try:
-            os.link(old_site / rel, dest, follow_symlinks=False)
+            os.link(os.path.join(old_site, rel), dest, follow_symlinks=False)
         except OSError:
-            shutil.copy2(old_site / rel, dest, follow_symlinks=False)
+            shutil.copy2(os.path.join(old_site, rel), dest, follow_symlinks=False)
         count += 1
     return count

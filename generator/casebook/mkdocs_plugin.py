@@ -376,8 +376,9 @@ def serve(config_file: Path, cases: Path | None = None, dev_addr: str = "127.0.0
     """Live preview (casebook.preview): one resident build; a saved case file re-renders only the
     pages made from it, and the browser reloads. ``cases``/``overlay`` reach every rebuild's
     session through the preview's state, which lives as long as the server."""
+    from .collector import fewer_collections
     from .preview import serve as serve_preview
-    from .session import error_banner, fewer_collections
+    from .session import error_banner
 
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     _quiet_mkdocs_logging(False)
