@@ -81,7 +81,7 @@ def test_case_text_never_splits_a_column(tmp_path):
     assert rows and all(len(re.findall(r"<t[dh][ >]", row)) == 1 + 3 for row in rows)
 
 
-def test_a_piece_that_is_not_a_column_is_refused():
+def test_a_piece_is_named_by_its_template_never_by_a_path():
     book, _ = load_casebook(FIGURES)
     renderer = render._Renderer(book, render.derive(book), render.environment(), PageCache(None), "k",
                                 lambda c: c.model_dump_json())

@@ -206,9 +206,8 @@ class ChartRenderer:
         """The chart's SVG, from the cache when present. Not yet sanitised: that happens where the
         SVG is put into its page (render.inline_charts), for drawn and cached SVGs alike."""
         key = key or self.key(spec)
-        svg = self.store.get_text("chart", key)
+        svg = self.cached(key)
         if svg is not None:
-            self.stats.cached += 1
             return svg
         start = time.perf_counter()
         svg = _render_uncached(spec)
@@ -541,7 +540,8 @@ def render(charts: list[Chart], renderer: ChartRenderer) -> list[Chart]:
             renderer.stats.spec_seconds += time.perf_counter() - start
             renderer.stats.specs += 1
             chart.key = renderer.key(text)
-        # A chart read back from the cache has its key and spec text: its spec is parsed only to draw it.
+        # A chart read back from the cache has its key and spec text: its spec is parsed only to draw
+        # it (render looks the key up again then: a second lookup, only before drawing).
         svg = renderer.cached(chart.key)
         chart.svg = svg if svg is not None else renderer.render(chart.spec, chart.key)
     return charts

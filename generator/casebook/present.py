@@ -226,8 +226,7 @@ def source_labels(sources: Mapping[str, Source]) -> Callable[[str | None], str]:
 
 def source_label(sources: Mapping[str, Source], ref: str | None) -> str:
     """A source reference as text (a download's 来源 column): its label, or the reference itself."""
-    link = source_link(sources, ref)
-    return link.label if link else (ref or "")
+    return source_labels(sources)(ref)
 
 
 # --------------------------------------------------------------------------- URLs
