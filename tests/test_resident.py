@@ -152,3 +152,40 @@ def test_a_broken_cluster_file_shows_its_errors_without_a_second_pass(project, r
     assert resident.last == "errors" and any("fictional-alpha.yaml:" in e for e in resident.errors()[0])
     assert resident.finish() is None
     assert tree_digest(root) == good
+
+
+def test_kept_reads_follow_every_change_of_a_file(tmp_path, monkeypatch):
+    """The resident load keeps what it read of each file by the file's status: a file left as it
+    was is not read again, and any write is seen — a new status, or the same modification time and
+    size set back by hand (only the change time differs), or a write just after the read."""
+    import os
+
+    from casebook import validate
+    from casebook.store import open_store
+
+    cases = tmp_path / "cases"
+    shutil.copytree(FIGURES, cases)
+    monkeypatch.chdir(tmp_path)
+    store = open_store(tmp_path / "cache")
+    validate.forget_kept()
+    path = next((cases / "clusters").glob("*.yaml"))
+    monkeypatch.setattr(validate, "_SETTLING", 0)  # every file here was written a moment ago
+    names = lambda: {c.id: c.name for c in validate.load_casebook(cases, store, keep=True)[0].clusters.values()}  # noqa: E731
+    before = names()
+    assert path in validate._READ
+    text = path.read_text(encoding="utf-8")
+    cid = next(k for k, v in before.items() if v in text)
+    name = before[cid]
+    swapped = name[::-1] if name[::-1] != name else name + "x"
+    aged = path.stat()
+    path.write_text(text.replace(f"name: {name}", f"name: {swapped[:len(name)]}", 1), encoding="utf-8")
+    os.utime(path, ns=(aged.st_atime_ns, aged.st_mtime_ns))
+    assert path.stat().st_size == aged.st_size and path.stat().st_mtime_ns == aged.st_mtime_ns
+    assert names()[cid] == swapped[:len(name)]
+    path.write_text(text.replace(f"name: {name}", "name: 虚构的新名称", 1), encoding="utf-8")
+    assert names()[cid] == "虚构的新名称"
+    monkeypatch.setattr(validate, "_SETTLING", 2_000_000_000)
+    path.write_text(text.replace(f"name: {name}", "name: 虚构的又一名称", 1), encoding="utf-8")
+    assert names()[cid] == "虚构的又一名称"
+    assert path not in validate._READ  # just written: read again next time, never kept
+    validate.forget_kept()
