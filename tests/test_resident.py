@@ -48,9 +48,10 @@ def replace_in(path: Path, old: str, new: str) -> None:
 
 
 def update(host: Resident, *paths: Path) -> Path:
+    """What the preview serves after the save: the folder finish gives, when it gives one (a
+    saved page written first and the rest found to need a full build), as preview.serve does."""
     root = host.update(set(paths))
-    host.finish()
-    return root
+    return host.finish() or root
 
 
 CLUSTER = "clusters/fictional-alpha.yaml"
@@ -62,6 +63,13 @@ EDITS = {
     "cluster source": (CLUSTER, "source: fictional/figures", "source: fictional", "pages"),
     "lesson": ("lessons/*", "summary: ", "summary: 补充说明（测试）。", "pages"),
     "indicator catalogue": ("indicators.yaml", "definition: ", "definition: 补充说明（测试）。", "pages"),
+    # What the derived view and every page's lists are made from (kept per loaded model, book.ByModel).
+    "cluster name": (CLUSTER, "name: 虚构甲\n", "name: 虚构甲组\n", "full"),
+    "industry": (CLUSTER, "  - 虚构茶叶\n", "  - 虚构茶叶\n  - 虚构竹笋\n", "pages"),
+    "model name": (CLUSTER, "name: “虚构共富”", "name: 虚构共富", "pages"),
+    "figure added": (CLUSTER, "  - {indicator: jobs-created, year: 2023, value: 120}\n",
+                     "  - {indicator: jobs-created, year: 2023, value: 120}\n"
+                     "  - {indicator: jobs-created, year: 2022, value: 90}\n", "full"),
 }
 
 
@@ -172,7 +180,9 @@ def test_kept_reads_follow_every_change_of_a_file(tmp_path, monkeypatch):
     monkeypatch.setattr(validate, "_SETTLING", 0)  # every file here was written a moment ago
     names = lambda: {c.id: c.name for c in validate.load_casebook(cases, store, keep=True)[0].clusters.values()}  # noqa: E731
     before = names()
-    assert path in validate._READ
+    assert path not in validate._READ  # parsed afresh: its decoded data is never kept
+    assert names() == before
+    assert path in validate._READ  # read back from the build cache: kept
     text = path.read_text(encoding="utf-8")
     cid = next(k for k, v in before.items() if v in text)
     name = before[cid]
@@ -189,3 +199,29 @@ def test_kept_reads_follow_every_change_of_a_file(tmp_path, monkeypatch):
     assert names()[cid] == "虚构的又一名称"
     assert path not in validate._READ  # just written: read again next time, never kept
     validate.forget_kept()
+
+
+def test_values_kept_by_model_follow_the_loaded_objects():
+    from casebook.book import ByModel
+
+    made: list[str] = []
+
+    class Model:  # a loaded model stands in: only its identity matters
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    def make(model: Model):
+        return lambda: made.append(model.name) or model.name
+
+    memo: ByModel[str] = ByModel()
+    a, b = Model("a"), Model("b")
+    memo.next_round()
+    assert [memo.get(a, make(a)), memo.get(b, make(b))] == ["a", "b"]
+    memo.next_round()
+    assert memo.get(a, make(a)) == "a" and made == ["a", "b"]  # kept: not made again
+    b2 = Model("b2")  # a file changed: a new object, made afresh
+    assert memo.get(b2, make(b2)) == "b2" and made == ["a", "b", "b2"]
+    memo.next_round()
+    memo.next_round()  # b was not used in the last round: let go, and made again when it comes back
+    assert memo.get(b, make(b)) == "b" and made == ["a", "b", "b2", "b"]
+    assert memo.get(a, make(a)) == "a" and made.count("a") == 2

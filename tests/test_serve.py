@@ -121,7 +121,9 @@ def test_an_open_page_reloads_itself_after_a_save_and_shows_errors(tmp_path, bro
         case = project / "cases" / "clusters" / "fictional-a.yaml"
         good = case.read_text(encoding="utf-8")
         case.write_text(good.replace("虚构的测试组团", "改过的虚构测试组团"), encoding="utf-8")
-        page.wait_for_function("document.body.innerText.includes('改过的虚构测试组团')", timeout=30_000)
+        # Polled across the reload itself: between two documents there is no body yet.
+        page.wait_for_function("!!document.body && document.body.innerText.includes('改过的虚构测试组团')",
+                               timeout=30_000)
         case.write_text(good.replace("value: 52", "value: <script>alert(1)</script>", 1), encoding="utf-8")
         page.wait_for_selector(".cb-preview-errors", timeout=30_000)
         assert "fictional-a.yaml:" in page.inner_text(".cb-preview-errors")

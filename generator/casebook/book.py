@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from .loader import LoadedFile
 from .models import Alliance, Cluster, Indicator, Lesson, Source
@@ -35,3 +37,34 @@ class Casebook:
             "observations": observations,
             "files": len(self.files),
         }
+
+
+T = TypeVar("T")
+
+
+class ByModel(Generic[T]):
+    """Values made from models, kept by the models' identity from one build to the next.
+
+    A resident preview's loads hand out the same model objects for the files that did not change
+    (validate._CHECKED) and never change them once loaded; what is made from such an object alone
+    can be made once. Each round (``next_round``) keeps only what it used: never more than one
+    casebook's worth, and a model no longer loaded is let go. An object is held while its value
+    is, so its identity cannot pass to another."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[object, T]] = {}
+        self._now: dict[int, tuple[object, T]] = {}
+
+    def next_round(self) -> None:
+        """Start a round: what the last round used is kept for this one, the rest let go."""
+        self._last, self._now = self._now, {}
+
+    def clear(self) -> None:
+        self._last, self._now = {}, {}
+
+    def get(self, model: object, make: Callable[[], T]) -> T:
+        hit = self._now.get(id(model)) or self._last.get(id(model))
+        if hit is None or hit[0] is not model:
+            hit = (model, make())
+        self._now[id(model)] = hit
+        return hit[1]

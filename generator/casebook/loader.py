@@ -84,6 +84,11 @@ class LoadedFile:
         self._data, self._packed_data = value, None
 
     @property
+    def unread(self) -> bool:
+        """Whether the data is still the cached JSON text, not yet decoded (see _packed_data)."""
+        return self._packed_data is not None
+
+    @property
     def has_data(self) -> bool:
         """Whether the file could be read at all (its data is not None), without reading the data."""
         if self._packed_data is not None:

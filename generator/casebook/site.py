@@ -37,7 +37,8 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
     casebook; ``edition`` "internal" builds from it, "public" applies only what it discloses.
     ``only`` (a page's path → whether it is wanted): validate the whole casebook but render only
     those pages, and no downloads (the live preview's first pass after a save; see render_site).
-    ``keep``: keep what was read from the cache in the process, for the next build (load_casebook).
+    ``keep``: keep what was read from the cache, and what is made from each model, in the process
+    for the next build (load_casebook, derive, render_site).
     """
     start = time.perf_counter()
     store = store or open_store(chart_cache)
@@ -51,12 +52,13 @@ def prepare_site(cases: Path, overrides: Path | None = None, chart_cache: Path |
     if errors:
         raise CasebookInvalid(errors)
     the_edition = EDITIONS[edition]
-    derived = derive(book)
+    derived = derive(book, keep=keep)
     tables, source_titles = download_tables(book, derived, the_edition) if only is None else ([], [])
     downloads = None
     if downloads_to is not None and only is None:
         downloads = start_downloads(tables, source_titles, chart_cache, downloads_to)
-    site = render_site(book, overrides, ChartRenderer(chart_cache), PageCache(store), derived, the_edition, only)
+    site = render_site(book, overrides, ChartRenderer(chart_cache), PageCache(store), derived, the_edition, only,
+                       keep=keep)
     site.download_tables, site.source_titles, site.downloads = tables, source_titles, downloads
     site.book = book  # for outputs made from the data, not the pages (the write-ups)
     site.public_book, site.overlay, site.edition = public, read, the_edition

@@ -86,11 +86,18 @@ def file_kind(rel: Path) -> str | None:
 
 def display_path(path: Path) -> str:
     # Relative to the working directory when inside it (CI annotations need repo-relative paths).
+    return _display(os.getcwd(), os.fspath(path))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _display(cwd: str, path: str) -> str:
+    # Kept by working directory and path: a resident preview shows every file's path after every
+    # save, and relpath was half a second of that at 10,000 clusters.
     try:
-        rel = os.path.relpath(path)
+        rel = os.path.relpath(path, cwd)
     except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
+        return path
+    return path if rel.startswith("..") else rel
 
 
 def discover(root: Path) -> list[Path]:
@@ -940,7 +947,10 @@ def _load_file(path: Path, display: str, cache: Store | None) -> tuple[LoadedFil
     if hit is not None and hit[0] == mark:
         return copy.copy(hit[1]), list(hit[2])
     loaded, errors = load_file(path, display, cache)
-    if loaded.digest and max(st.st_mtime_ns, st.st_ctime_ns) < now - _SETTLING:
+    # Only what came back from the build cache is kept: its data is still the cached text, a few
+    # bytes; a file parsed afresh would keep its whole decoded tree (the next load reads it through
+    # the cache, and that is kept).
+    if loaded.digest and loaded.unread and max(st.st_mtime_ns, st.st_ctime_ns) < now - _SETTLING:
         if len(_READ) >= _MEMO_LIMIT:
             _READ.clear()
         _READ[path] = (mark, copy.copy(loaded), list(errors))
