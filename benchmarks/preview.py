@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -79,9 +80,13 @@ def measure(project: Path, runs: int) -> dict:
         times, complete = [], []
         for n in range(runs):
             text = path.read_text(encoding="utf-8")
-            marker = f"举措1（第{n + 1}次修改）"
-            path.write_text(text.replace("title: 举措1\n", f"title: {marker}\n", 1)
-                            .replace(f"title: 举措1（第{n}次修改）\n", f"title: {marker}\n", 1), encoding="utf-8")
+            # Whatever an earlier run left (a kept project): each edit's marker is new to the file,
+            # or the page would never show it and the run would wait for nothing.
+            marker = f"举措1（第{n + 1}次修改，{time.time_ns()}）"
+            edited = re.sub(r"title: 举措1(（第[^）]*）)?\n", f"title: {marker}\n", text, count=1)
+            if edited == text:
+                raise SystemExit(f"{path} has no “title: 举措1” to edit")
+            path.write_text(edited, encoding="utf-8")
             times.append(_until(url, marker, 1800))
             complete.append(times[-1] + _idle(f"http://127.0.0.1:{port}/.casebook-preview/events?since=-1"))
         return {"ready": ready, "edits": times, "median": statistics.median(times),

@@ -109,6 +109,24 @@ def test_a_removed_cluster_and_a_hand_written_page_mean_a_full_build(project, re
     assert tree_digest(root) == full_build(project, tmp_path)
 
 
+def test_a_full_build_leaves_the_served_folder_whole_until_the_next_one_is_served(project, resident):
+    """A full build writes a fresh folder; the one being served stays whole until the preview has
+    published the new one (the next call), or a page opened in between would not be found."""
+    first = resident.build()
+    about = project / "content" / "about.md"
+    replace_in(about, "\n", "\n\n补充一段说明（测试）。\n")
+    second = resident.update({about})
+    assert resident.last == "full" and second != first
+    assert (first / "index.html").is_file() and (first / "cases" / "fictional-beta" / "index.html").is_file()
+    assert resident.finish() is None
+    assert not first.exists(), "once the new folder is served, the old one is removed"
+    replace_in(about, "\n", "\n\n再补充一段说明（测试）。\n")
+    third = resident.update({about})
+    assert second.is_dir() and third.is_dir()
+    resident.close()
+    assert not second.exists() and not third.exists()
+
+
 def test_a_broken_file_keeps_the_last_good_site_and_says_where(project, resident, tmp_path):
     root = resident.build()
     good = tree_digest(root)

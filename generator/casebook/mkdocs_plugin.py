@@ -415,6 +415,7 @@ class Resident:
         self._written = 0  # how many pages the first pass wrote
         self._rest = 0  # how many the full session wrote after it
         self._errors: list[str] = []
+        self._retired: list[Path] = []  # served folders replaced by a full build, removed once not served
         self.last = ""  # how the last update went: "full", "pages" (and how many) or "errors"
 
     def build(self) -> Path:
@@ -438,13 +439,24 @@ class Resident:
             raise
         # The theme's templates as the build had them, for the page updates that follow.
         self._env = config.plugins.on_env(config.theme.get_env(), config=config, files=plugin._files)
-        session.keep_warm()
+        session.keep_warm(site_dir)
         old, self.site_dir = self.site_dir, site_dir
         self.config, self.plugin, self.session, self._errors = config, plugin, session, []
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            # Still served until the caller publishes the new folder: removed at the next call,
+            # or a page opened meanwhile would not be found.
+            self._retired.append(old)
         self.last = "full"
         return site_dir
+
+    def _sweep(self) -> None:
+        """Remove the folders replaced by a full build; called once the caller serves the new one
+        (preview.serve publishes what update and finish give before it calls either again)."""
+        import shutil
+
+        for old in self._retired:
+            shutil.rmtree(old, ignore_errors=True)
+        self._retired = []
 
     def _cases_only(self, changed: set[Path]) -> bool:
         assert self.session is not None
@@ -453,6 +465,7 @@ class Resident:
         return all(any(p.is_relative_to(r) for r in roots) for p in changed)
 
     def update(self, changed: set[Path]) -> Path:
+        self._sweep()
         old, config, plugin = self.session, self.config, self.plugin
         if old is None or config is None or plugin is None or self.site_dir is None:
             return self.build()
@@ -551,6 +564,7 @@ class Resident:
     def finish(self) -> Path | None:
         """The outputs that follow the pages; after a first pass (see _first), the rest of the
         site's pages first. The folder to serve again when that wrote pages (or errors to show)."""
+        self._sweep()
         root = None
         if self._after is not None:
             self._after, carried, self._carried = None, self._carried, None
@@ -578,5 +592,6 @@ class Resident:
     def close(self) -> None:
         import shutil
 
+        self._sweep()
         if self.site_dir is not None:
             shutil.rmtree(self.site_dir, ignore_errors=True)

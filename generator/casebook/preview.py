@@ -46,7 +46,8 @@ RELOAD_TAG = f'<script src="{ENDPOINT}reload.js"></script>'
 
 
 class Host(Protocol):
-    """What the preview needs of a host: a first build, an update after changes, and its state."""
+    """What the preview needs of a host: a first build, an update after changes, and its state.
+    A folder it gave stays whole until the next call: what it gave is served before that call."""
 
     def build(self) -> Path:
         """Build the whole site; return the folder to serve."""

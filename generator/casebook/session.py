@@ -385,11 +385,19 @@ class BuildSession:
         if self.errors:
             _show_errors(site_dir, self.errors, self._last_good_shown)
 
-    def keep_warm(self) -> None:
-        """After a preview's first build: the casebook read back once from what the build cached, so
-        the first save finds its models kept in the process, as every later save does."""
-        if not self.errors and self.store.path is not None:
-            validate.load_casebook(self.settings.cases, self.store)
+    def keep_warm(self, site_dir: Path) -> None:
+        """After a preview's first build (into ``site_dir``): its first pass after a save, run once
+        with no page wanted, so the first save finds the casebook's models, and what is made from
+        each of them, kept in the process, as every later save does (at 10,000 clusters the first
+        save took 10 s, the next ones 1.5 s)."""
+        if self.errors or self.store.path is None:
+            return
+        level = log.level
+        log.setLevel(logging.WARNING)  # not a build the editor asked for: no "pages generated" line
+        try:
+            BuildSession(self.settings).prepare(site_dir, only=lambda _path: False)
+        finally:
+            log.setLevel(level)
 
     def abort(self) -> None:
         """A failed build: no downloads or write-ups left behind (waited for first, or the second
