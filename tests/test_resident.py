@@ -243,3 +243,20 @@ def test_values_kept_by_model_follow_the_loaded_objects():
     memo.next_round()  # b was not used in the last round: let go, and made again when it comes back
     assert memo.get(b, make(b)) == "b" and made == ["a", "b", "b2", "b"]
     assert memo.get(a, make(a)) == "a" and made.count("a") == 2
+
+
+def test_the_first_save_makes_only_the_saved_clusters_pieces(project, resident, monkeypatch):
+    """The preview's warm-up (BuildSession.keep_warm) leaves every cluster's kept pieces made: the
+    first save makes the saved cluster's alone, as every later save does."""
+    from casebook import derive, validate
+
+    monkeypatch.setattr(validate, "_SETTLING", 0)  # every file here was written a moment ago
+    resident.build()
+    made: list[str] = []
+    share = derive._share
+    monkeypatch.setattr(derive, "_share", lambda cluster: made.append(cluster.id) or share(cluster))
+    path = project / "cases" / CLUSTER
+    replace_in(path, "summary: ", "summary: 补充说明（测试）。")
+    resident.update({path})  # the first pass: the saved cluster's page, before the reload
+    assert made == ["fictional-alpha"]
+    resident.finish()
